@@ -1,0 +1,71 @@
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import AssumableAccount, MasterAccount
+from audit.models import AuditEvent
+from audit.services import Actor
+from core import selectors, services_users
+from core.desired_state import desired_state_problems
+from core.forms import ConsoleUserForm
+from core.permissions import require
+from memberships.models import IAMUser, Membership
+from roles.models import RoleDefinition
+
+
+@require_GET
+@require("view")
+def dashboard(request):
+    context = {
+        "master": MasterAccount.load(),
+        "account_count": AssumableAccount.objects.count(),
+        "role_count": RoleDefinition.objects.count(),
+        "iam_user_count": IAMUser.objects.count(),
+        "membership_count": Membership.objects.count(),
+        "problems": desired_state_problems(),
+        "users_near_limit": selectors.iam_users_near_group_limit(),
+        "expiring": selectors.memberships_expiring_soon(),
+        "recent_events": AuditEvent.objects.select_related(None)[:10],
+    }
+    return render(request, "core/dashboard.html", context)
+
+
+@require_GET
+@require("manage_users")
+def console_user_list(request):
+    return render(request, "core/console_user_list.html", {"console_users": selectors.console_users()})
+
+
+@require_http_methods(["GET", "POST"])
+@require("manage_users")
+def console_user_create(request):
+    form = ConsoleUserForm(request.POST or None, creating=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services_users.console_user_create(actor=Actor.from_user(request.user), **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Console user {user.username} created.")
+            return redirect("core:console_user_list")
+    return render(request, "core/console_user_form.html", {"form": form, "creating": True})
+
+
+@require_http_methods(["GET", "POST"])
+@require("manage_users")
+def console_user_edit(request, pk: int):
+    console_user = get_object_or_404(User, pk=pk)
+    form = ConsoleUserForm(request.POST or None, creating=False, instance_user=console_user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services_users.console_user_update(
+                actor=Actor.from_user(request.user), console_user=console_user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Console user {console_user.username} updated.")
+            return redirect("core:console_user_list")
+    return render(request, "core/console_user_form.html", {"form": form, "creating": False, "console_user": console_user})

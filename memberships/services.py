@@ -1,0 +1,135 @@
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from audit.services import Actor, audit_record
+from core import limits
+from core.services import apply_fields
+from memberships.models import IAMUser, Membership
+
+IAM_USER_FIELDS = ("user_name", "display_name", "email")
+
+
+@transaction.atomic
+def iam_user_create(*, actor: Actor, reason: str = "", **fields) -> IAMUser:
+    iam_user = IAMUser()
+    apply_fields(iam_user, fields, allowed=IAM_USER_FIELDS)
+    iam_user.full_clean()
+    iam_user.save()
+    audit_record(actor=actor, action="create", object_type="IAM user", obj=iam_user, after=iam_user.snapshot(), reason=reason)
+    return iam_user
+
+
+@transaction.atomic
+def iam_user_update(*, actor: Actor, iam_user: IAMUser, reason: str = "", **fields) -> IAMUser:
+    iam_user = IAMUser.objects.select_for_update().get(pk=iam_user.pk)
+    before = iam_user.snapshot()
+    apply_fields(iam_user, fields, allowed=IAM_USER_FIELDS)
+    iam_user.full_clean()
+    if iam_user.snapshot() == before:
+        return iam_user
+    iam_user.save()
+    audit_record(
+        actor=actor, action="update", object_type="IAM user", obj=iam_user, before=before, after=iam_user.snapshot(), reason=reason
+    )
+    return iam_user
+
+
+@transaction.atomic
+def iam_user_delete(*, actor: Actor, iam_user: IAMUser, reason: str = "") -> None:
+    """Forget an IAM user, revoking each of their grants first (the IAM user itself stays in AWS)."""
+    for membership in iam_user.memberships.select_related("iam_user", "account", "role"):
+        membership_revoke(actor=actor, membership=membership, reason=reason or f"IAM user {iam_user} removed")
+    audit_record(actor=actor, action="delete", object_type="IAM user", obj=iam_user, before=iam_user.snapshot(), reason=reason)
+    iam_user.delete()
+
+
+@dataclass
+class GrantResult:
+    created: list[Membership] = field(default_factory=list)
+    already_granted: list[Membership] = field(default_factory=list)
+
+
+@transaction.atomic
+def memberships_grant(
+    *,
+    actor: Actor,
+    grants: list[tuple],
+    reason: str,
+    expires_at: datetime | None = None,
+) -> GrantResult:
+    """Grant each (IAM user, account, role) in ``grants``; all of them or none.
+
+    1. Refuse an empty reason, a past expiry, or a role that does not apply to the account.
+    2. Skip grants that already exist (reported back, not an error).
+    3. Create the rest, then refuse the whole request if any user would exceed 10 groups.
+    4. Audit each new membership.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this access is needed: the reason is kept in the audit history."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry date is in the past."})
+    if not grants:
+        raise ValidationError("Choose at least one user and one (account, role) pair.")
+
+    result = GrantResult()
+    for iam_user, account, role in grants:
+        if not role.applies_to_all_accounts and not role.accounts.filter(pk=account.pk).exists():
+            raise ValidationError(f"Role {role} does not apply to account {account}, so there is no group {account}.{role}.")
+        existing = Membership.objects.filter(iam_user=iam_user, account=account, role=role).first()
+        if existing:
+            result.already_granted.append(existing)
+            continue
+        membership = Membership.objects.create(
+            iam_user=iam_user,
+            account=account,
+            role=role,
+            reason=reason[:500],
+            requested_by=actor.user,
+            requested_by_name=actor.name,
+            expires_at=expires_at,
+        )
+        result.created.append(membership)
+
+    touched_users = {membership.iam_user_id for membership in result.created}
+    over_limit = (
+        IAMUser.objects.filter(pk__in=touched_users)
+        .annotate(grants=Count("memberships"))
+        .filter(grants__gt=limits.GROUPS_PER_USER_MAX)
+    )
+    problems = [
+        f"{user.user_name} would be in {user.grants} groups; an IAM user can be in at most "
+        f"{limits.GROUPS_PER_USER_MAX} groups (an AWS limit that cannot be raised)."
+        for user in over_limit
+    ]
+    if problems:
+        raise ValidationError(problems)
+
+    for membership in result.created:
+        audit_record(actor=actor, action="create", object_type="membership", obj=membership, after=membership.snapshot(), reason=reason)
+    return result
+
+
+@transaction.atomic
+def membership_revoke(*, actor: Actor, membership: Membership, reason: str = "") -> None:
+    audit_record(
+        actor=actor, action="delete", object_type="membership", obj=membership, before=membership.snapshot(), reason=reason
+    )
+    membership.delete()
+
+
+def expire_due_memberships(*, now: datetime | None = None) -> int:
+    """Revoke memberships whose expiry has passed; returns how many. Each is audited."""
+    now = now or timezone.now()
+    actor = Actor.system("system:expiry", source="worker")
+    due = Membership.objects.filter(expires_at__lte=now).select_related("iam_user", "account", "role")
+    count = 0
+    for membership in due:
+        membership_revoke(actor=actor, membership=membership, reason=f"Expired at {membership.expires_at:%Y-%m-%d %H:%M %Z}")
+        count += 1
+    return count

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("core.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("roles/", include("roles.urls")),
+    path("memberships/", include("memberships.urls")),
+    path("audit/", include("audit.urls")),
+    path("django-admin/", admin.site.urls),
+]

@@ -1,0 +1,132 @@
+from django.db import transaction
+
+from audit.services import Actor, audit_record
+from core import limits
+from core.desired_state import check_desired_state
+from core.services import apply_fields
+from memberships.services import membership_revoke
+from roles.models import InlinePolicy, RoleDefinition
+
+ROLE_FIELDS = (
+    "logical_name",
+    "role_name",
+    "path",
+    "description",
+    "require_mfa",
+    "max_session_duration",
+    "permissions_boundary_arn",
+    "managed_policy_arns",
+    "tags",
+    "applies_to_all_accounts",
+)
+
+
+def _set_accounts(role: RoleDefinition, accounts) -> None:
+    if accounts is not None:
+        role.accounts.set(accounts)
+    if role.applies_to_all_accounts:
+        role.accounts.clear()
+
+
+def _revoke_memberships_outside_scope(*, actor: Actor, role: RoleDefinition, reason: str) -> None:
+    """Memberships of accounts the role no longer applies to have no group left to live in."""
+    if role.applies_to_all_accounts:
+        return
+    stranded = role.memberships.exclude(account__in=role.accounts.all()).select_related("iam_user", "account", "role")
+    for membership in stranded:
+        membership_revoke(actor=actor, membership=membership, reason=reason or f"Role {role} no longer applies to {membership.account}")
+
+
+@transaction.atomic
+def role_create(*, actor: Actor, accounts=None, policies: list[dict] | None = None, reason: str = "", **fields) -> RoleDefinition:
+    """Create a role, optionally with its inline policies (``[{"name", "document"}]``) in one step."""
+    role = RoleDefinition()
+    apply_fields(role, fields, allowed=ROLE_FIELDS)
+    role.full_clean()
+    role.save()
+    _set_accounts(role, accounts)
+    for policy in policies or []:
+        _policy_save(InlinePolicy(role=role, name=policy["name"], document=policy["document"]))
+    check_desired_state()
+    audit_record(actor=actor, action="create", object_type="role", obj=role, after=role_snapshot(role), reason=reason)
+    return role
+
+
+@transaction.atomic
+def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: str = "", **fields) -> RoleDefinition:
+    role = RoleDefinition.objects.select_for_update().get(pk=role.pk)
+    before = role_snapshot(role)
+    apply_fields(role, fields, allowed=ROLE_FIELDS)
+    role.full_clean()
+    role.save()
+    _set_accounts(role, accounts)
+    after = role_snapshot(role)
+    if after == before:
+        return role
+    _revoke_memberships_outside_scope(actor=actor, role=role, reason=reason)
+    check_desired_state()
+    audit_record(actor=actor, action="update", object_type="role", obj=role, before=before, after=after, reason=reason)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, actor: Actor, role: RoleDefinition, reason: str = "") -> None:
+    role = RoleDefinition.objects.select_for_update().get(pk=role.pk)
+    for membership in role.memberships.select_related("iam_user", "account", "role"):
+        membership_revoke(actor=actor, membership=membership, reason=reason or f"Role {role} removed")
+    audit_record(actor=actor, action="delete", object_type="role", obj=role, before=role_snapshot(role), reason=reason)
+    role.delete()
+
+
+def role_snapshot(role: RoleDefinition) -> dict:
+    snapshot = role.snapshot()
+    snapshot["policies"] = {policy.name: policy.document for policy in role.policies.order_by("name")}
+    return snapshot
+
+
+def _policy_save(policy: InlinePolicy) -> InlinePolicy:
+    policy.full_clean()
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def policy_create(*, actor: Actor, role: RoleDefinition, name: str, document: dict, reason: str = "") -> InlinePolicy:
+    policy = _policy_save(InlinePolicy(role=role, name=name, document=document))
+    check_desired_state()
+    audit_record(actor=actor, action="create", object_type="policy", obj=policy, after=policy.snapshot(), reason=reason)
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, actor: Actor, policy: InlinePolicy, name: str, document: dict, reason: str = "") -> InlinePolicy:
+    policy = InlinePolicy.objects.select_for_update().select_related("role").get(pk=policy.pk)
+    before = policy.snapshot()
+    policy.name, policy.document = name, document
+    if policy.snapshot() == before:
+        return policy
+    _policy_save(policy)
+    check_desired_state()
+    audit_record(
+        actor=actor, action="update", object_type="policy", obj=policy, before=before, after=policy.snapshot(), reason=reason
+    )
+    return policy
+
+
+@transaction.atomic
+def policy_delete(*, actor: Actor, policy: InlinePolicy, reason: str = "") -> None:
+    audit_record(actor=actor, action="delete", object_type="policy", obj=policy, before=policy.snapshot(), reason=reason)
+    policy.delete()
+
+
+def warnings_for_role(role: RoleDefinition) -> list[str]:
+    """What an approver should look at twice; shown on the role page and, later, in plans."""
+    warnings = []
+    if not role.require_mfa:
+        warnings.append("The trust policy does not require MFA.")
+    for policy in role.policies.all():
+        if limits.allows_everything(policy.document):
+            warnings.append(f"Policy {policy.name} allows every action (*) on every resource (*).")
+    if "arn:aws:iam::aws:policy/AdministratorAccess" in role.managed_policy_arns:
+        warnings.append("The managed policy AdministratorAccess grants every action on every resource.")
+    return warnings

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the whole suite. With CI=true it uses PostgreSQL and Redis on localhost, starting them
+# when they are down, and fails (never skips) when it cannot reach them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${CI:-}" = "true" ] || [ "${ROLEMODEL_TEST_SERVICES:-}" = "real" ]; then
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+    echo "Starting PostgreSQL…"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+  fi
+  pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    echo "Starting Redis…"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+  fi
+  redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
+  export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rolemodel}"
+  export CELERY_BROKER_URL="${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15}"
+  export ROLEMODEL_REQUIRE_REAL_SERVICES=true
+fi
+
+exec .venv/bin/python -m pytest "$@"

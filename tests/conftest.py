@@ -1,0 +1,64 @@
+import os
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from audit.services import Actor
+from core.permissions import CONSOLE_GROUPS
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_services_when_required(django_db_setup, django_db_blocker):
+    """In CI the suite must run on PostgreSQL and Redis; a silent fallback would hide that."""
+    if os.environ.get("ROLEMODEL_REQUIRE_REAL_SERVICES") == "true":
+        from django.conf import settings
+
+        engine = settings.DATABASES["default"]["ENGINE"]
+        assert engine == "django.db.backends.postgresql", f"CI must test on PostgreSQL, not {engine}"
+        assert settings.CELERY_BROKER_URL.startswith("redis://"), "CI must test with the Redis broker"
+
+
+def _console_user(username: str, *groups: str, **extra) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, email=f"{username}@example.com", **extra)
+    for name in groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return user
+
+
+class ConsoleUsers:
+    """One named person per console role, the way the tests talk about them."""
+
+    def __init__(self):
+        for name in CONSOLE_GROUPS:
+            Group.objects.get_or_create(name=name)
+        self.viewer = _console_user("vera", "Viewer")
+        self.editor = _console_user("eddie", "Editor")
+        self.other_editor = _console_user("erin", "Editor")
+        self.approver = _console_user("april", "Approver")
+        self.other_approver = _console_user("arthur", "Approver")
+        self.admin = _console_user("ada", "Admin")
+        self.nobody = _console_user("noel")
+        self.superuser = _console_user("root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def people(db) -> ConsoleUsers:
+    return ConsoleUsers()
+
+
+@pytest.fixture
+def editor_actor(people) -> Actor:
+    return Actor.from_user(people.editor)
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)`` → the test client logged in as that user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -1,0 +1,10 @@
+"""Loaded as a pytest plugin before Django's settings: the environment every test run shares."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("ROLEMODEL_VAR_DIR", str(ROOT / "var" / "test"))
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ROLEMODEL_MANIFEST_STATIC", "false")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)

@@ -1,0 +1,61 @@
+import factory
+
+from accounts.models import AssumableAccount, MasterAccount
+from memberships.models import IAMUser, Membership
+from roles.models import InlinePolicy, RoleDefinition
+
+READ_ONLY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": "*"}]}
+
+
+class MasterAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MasterAccount
+        django_get_or_create = ("id",)
+
+    id = 1
+    account_id = "111111111111"
+    profile = "master"
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssumableAccount
+
+    name = factory.Sequence(lambda n: f"acct{n}")
+    account_id = factory.Sequence(lambda n: f"{200000000000 + n}")
+    profile = factory.LazyAttribute(lambda account: account.name)
+
+
+class RoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoleDefinition
+
+    logical_name = factory.Sequence(lambda n: f"Role{n}")
+    description = "A role for tests"
+
+
+class PolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InlinePolicy
+
+    role = factory.SubFactory(RoleFactory)
+    name = factory.Sequence(lambda n: f"Policy{n}")
+    document = factory.LazyFunction(lambda: dict(READ_ONLY))
+
+
+class IAMUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IAMUser
+
+    user_name = factory.Sequence(lambda n: f"user{n}@example.com")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    iam_user = factory.SubFactory(IAMUserFactory)
+    account = factory.SubFactory(AccountFactory)
+    role = factory.SubFactory(RoleFactory)
+    reason = "On call for this account"
+    requested_by_name = "eddie"

@@ -1,1 +1,106 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import selectors, services
+from accounts.forms import AccountDeleteForm, AccountForm, MasterAccountForm
+from accounts.models import AssumableAccount, MasterAccount
+from audit.selectors import history_context
+from audit.services import Actor
+from core.form_errors import add_service_error
+from core.permissions import require
+
+
+@require_GET
+@require("view")
+def account_list(request):
+    context = {
+        "accounts": selectors.accounts_for_list(),
+        "roles_for_all": selectors.roles_applying_to_all_count(),
+        "master": MasterAccount.load(),
+    }
+    return render(request, "accounts/account_list.html", context)
+
+
+@require_GET
+@require("view")
+def account_detail(request, pk: int):
+    account = get_object_or_404(AssumableAccount, pk=pk)
+    context = {
+        "account": account,
+        "roles_with_members": selectors.account_roles_with_members(account),
+        "tab": "history" if request.GET.get("tab") == "history" else "overview",
+        **history_context(object_type="account", obj=account),
+    }
+    return render(request, "accounts/account_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def account_create(request):
+    form = AccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_create(
+                actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"], **form.service_fields()
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Account {account.name} added.")
+            return redirect("accounts:detail", pk=account.pk)
+    return render(request, "accounts/account_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def account_edit(request, pk: int):
+    account = get_object_or_404(AssumableAccount, pk=pk)
+    form = AccountForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_update(
+                actor=Actor.from_user(request.user),
+                account=account,
+                reason=form.cleaned_data["reason"],
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Account {account.name} saved.")
+            return redirect("accounts:detail", pk=account.pk)
+    return render(request, "accounts/account_form.html", {"form": form, "account": account})
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def account_delete(request, pk: int):
+    account = get_object_or_404(AssumableAccount, pk=pk)
+    form = AccountDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.account_delete(actor=Actor.from_user(request.user), account=account, reason=form.cleaned_data["reason"])
+        messages.success(request, f"Account {account.name} removed from the desired state.")
+        return redirect("accounts:list")
+    context = {"account": account, "form": form, "membership_count": account.memberships.count()}
+    return render(request, "accounts/account_delete.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def master_edit(request):
+    master = MasterAccount.load()
+    form = MasterAccountForm(request.POST or None, master=master)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.master_account_update(
+                actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"], **form.service_fields()
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Master account saved.")
+            return redirect("accounts:list")
+    context = {"form": form, **history_context(object_type="master account", obj=master)}
+    return render(request, "accounts/master_form.html", context)

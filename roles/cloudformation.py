@@ -34,11 +34,16 @@ def trust_policy(role) -> dict:
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
-def trust_policy_size(role, master_account_id: str = "123456789012") -> int:
-    """Size of the trust policy as IAM sees it, with the principal resolved."""
+def resolved_trust_policy(role, master_account_id: str = "123456789012") -> dict:
+    """The trust policy as IAM stores it once the stack resolves the master account parameter."""
     rendered = trust_policy(role)
     rendered["Statement"][0]["Principal"]["AWS"] = f"arn:aws:iam::{master_account_id}:root"
-    return limits.policy_size(rendered)
+    return rendered
+
+
+def trust_policy_size(role, master_account_id: str = "123456789012") -> int:
+    """Size of the trust policy as IAM sees it, with the principal resolved."""
+    return limits.policy_size(resolved_trust_policy(role, master_account_id))
 
 
 def policy_logical_ids(role, policies) -> dict:

@@ -1,1 +1,201 @@
+import json
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import AssumableAccount, MasterAccount
+from audit.selectors import history_context
+from audit.services import Actor
+from core import limits
+from core.form_errors import add_service_error
+from core.permissions import require
+from roles import cloudformation, selectors, services
+from roles.forms import PolicyDeleteForm, PolicyForm, RoleDeleteForm, RoleForm
+from roles.models import InlinePolicy, RoleDefinition
+
+DETAIL_TABS = ("overview", "cloudformation", "history")
+
+
+class PreviewAccountForm(forms.Form):
+    account = forms.ModelChoiceField(queryset=AssumableAccount.objects.order_by("name"), required=False)
+
+
+@require_GET
+@require("view")
+def role_list(request):
+    return render(request, "roles/role_list.html", {"roles": selectors.roles_for_list()})
+
+
+def _cloudformation_preview(request, role: RoleDefinition) -> dict:
+    """The generated template of the account chosen in ``?account=`` (else the first the role applies to)."""
+    form = PreviewAccountForm(request.GET)
+    account = form.cleaned_data["account"] if form.is_valid() else None
+    if account is None and not form.errors:
+        applicable = AssumableAccount.objects.order_by("name")
+        if not role.applies_to_all_accounts:
+            applicable = applicable.filter(pk__in=[a.pk for a in role.accounts.all()])
+        account = applicable.first()
+        form = PreviewAccountForm(initial={"account": account})
+    preview = {"preview_form": form, "preview_account": account}
+    if account is not None:
+        template = cloudformation.build_template(list(selectors.roles_for_account(account)))
+        preview.update(
+            preview_json=json.dumps(template, indent=2),
+            preview_problems=cloudformation.template_problems(template),
+            preview_bytes=len(cloudformation.template_body(template).encode()),
+            preview_applies=selectors.role_applies_to(role, account),
+        )
+    return preview
+
+
+@require_GET
+@require("view")
+def role_detail(request, pk: int):
+    role = get_object_or_404(selectors.roles_with_policies(), pk=pk)
+    tab = request.GET.get("tab") or ("cloudformation" if "account" in request.GET else "overview")
+    tab = tab if tab in DETAIL_TABS else "overview"
+    master = MasterAccount.load()
+    policies = [(policy, json.dumps(policy.document, indent=2), policy.size) for policy in role.policies.all()]
+    context = {
+        "role": role,
+        "tab": tab,
+        "master": master,
+        "policies": policies,
+        "policies_total": sum(size for _, _, size in policies),
+        "policy_chars_max": limits.ROLE_INLINE_POLICIES_CHARS_MAX,
+        "trust_json": json.dumps(cloudformation.resolved_trust_policy(role, master.account_id or "<master account id>"), indent=2),
+        "warnings": services.warnings_for_role(role),
+        "member_count": role.memberships.count(),
+        **history_context(object_type="role", obj=role),
+        "history": selectors.role_history(role),
+    }
+    if tab == "cloudformation":
+        context.update(_cloudformation_preview(request, role))
+    return render(request, "roles/role_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def role_create(request):
+    form = RoleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            role = services.role_create(
+                actor=Actor.from_user(request.user),
+                accounts=list(form.cleaned_data["accounts"]),
+                reason=form.cleaned_data["reason"],
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Role {role.logical_name} added.")
+            return redirect("roles:detail", pk=role.pk)
+    return render(request, "roles/role_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def role_edit(request, pk: int):
+    role = get_object_or_404(RoleDefinition, pk=pk)
+    form = RoleForm(request.POST or None, role=role)
+    if request.method == "POST" and form.is_valid():
+        try:
+            role = services.role_update(
+                actor=Actor.from_user(request.user),
+                role=role,
+                accounts=list(form.cleaned_data["accounts"]),
+                reason=form.cleaned_data["reason"],
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Role {role.logical_name} saved.")
+            return redirect("roles:detail", pk=role.pk)
+    return render(request, "roles/role_form.html", {"form": form, "role": role})
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def role_delete(request, pk: int):
+    role = get_object_or_404(RoleDefinition, pk=pk)
+    form = RoleDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.role_delete(actor=Actor.from_user(request.user), role=role, reason=form.cleaned_data["reason"])
+        messages.success(request, f"Role {role.logical_name} removed from the desired state.")
+        return redirect("roles:list")
+    context = {"role": role, "form": form, "membership_count": role.memberships.count()}
+    return render(request, "roles/role_delete.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def policy_create(request, pk: int):
+    role = get_object_or_404(RoleDefinition, pk=pk)
+    form = PolicyForm(request.POST or None, role=role)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy = services.policy_create(
+                actor=Actor.from_user(request.user),
+                role=role,
+                name=form.cleaned_data["name"],
+                document=form.cleaned_data["document"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Policy {policy.name} added to {role.logical_name}.")
+            return redirect("roles:detail", pk=role.pk)
+    return render(request, "roles/policy_form.html", _policy_form_context(role, form))
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def policy_edit(request, pk: int, policy_pk: int):
+    role = get_object_or_404(RoleDefinition, pk=pk)
+    policy = get_object_or_404(InlinePolicy, pk=policy_pk, role=role)
+    form = PolicyForm(request.POST or None, role=role, policy=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy = services.policy_update(
+                actor=Actor.from_user(request.user),
+                policy=policy,
+                name=form.cleaned_data["name"],
+                document=form.cleaned_data["document"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Policy {policy.name} of {role.logical_name} saved.")
+            return redirect("roles:detail", pk=role.pk)
+    return render(request, "roles/policy_form.html", _policy_form_context(role, form, policy))
+
+
+def _policy_form_context(role: RoleDefinition, form: PolicyForm, policy: InlinePolicy | None = None) -> dict:
+    others = role.policies.exclude(pk=policy.pk) if policy is not None else role.policies.all()
+    return {
+        "role": role,
+        "policy": policy,
+        "form": form,
+        "other_policies_size": sum(other.size for other in others),
+        "policy_chars_max": limits.ROLE_INLINE_POLICIES_CHARS_MAX,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def policy_delete(request, pk: int, policy_pk: int):
+    role = get_object_or_404(RoleDefinition, pk=pk)
+    policy = get_object_or_404(InlinePolicy, pk=policy_pk, role=role)
+    form = PolicyDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.policy_delete(actor=Actor.from_user(request.user), policy=policy, reason=form.cleaned_data["reason"])
+        messages.success(request, f"Policy {policy.name} removed from {role.logical_name}.")
+        return redirect("roles:detail", pk=role.pk)
+    return render(request, "roles/policy_delete.html", {"role": role, "policy": policy, "form": form})

@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from accounts.admin import ReadOnlyAdmin
+from roles.models import InlinePolicy, RoleDefinition
+
+
+class InlinePolicyInline(admin.TabularInline):
+    model = InlinePolicy
+    fields = ("name", "document")
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RoleDefinition)
+class RoleDefinitionAdmin(ReadOnlyAdmin):
+    list_display = ("logical_name", "role_name", "path", "require_mfa", "max_session_duration", "applies_to_all_accounts")
+    list_filter = ("require_mfa", "applies_to_all_accounts")
+    search_fields = ("logical_name", "role_name", "description")
+    inlines = [InlinePolicyInline]
+
+
+@admin.register(InlinePolicy)
+class InlinePolicyAdmin(ReadOnlyAdmin):
+    list_display = ("name", "role", "updated_at")
+    list_select_related = ("role",)
+    search_fields = ("name", "role__logical_name")

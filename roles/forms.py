@@ -1,0 +1,161 @@
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.models import AssumableAccount
+from core import limits
+from roles.models import InlinePolicy, RoleDefinition
+
+REASON_HELP = "Optional; kept in the audit history."
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    return [(number, line.strip()) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
+def parse_tags(text: str) -> dict:
+    """``key=value`` per line into a dict; a line without “=” or a repeated key is an error."""
+    tags, problems = {}, []
+    for number, line in _lines(text):
+        key, separator, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not separator or not key:
+            problems.append(f"Line {number} (“{line[:40]}”) is not key=value.")
+        elif key in tags:
+            problems.append(f"Line {number}: the tag “{key}” is given twice.")
+        else:
+            tags[key] = value
+    if problems:
+        raise ValidationError(problems)
+    return tags
+
+
+def format_tags(tags: dict) -> str:
+    return "\n".join(f"{key}={value}" for key, value in sorted(tags.items()))
+
+
+class RoleForm(forms.Form):
+    logical_name = forms.CharField(
+        label="Logical name",
+        help_text="CloudFormation logical name, letters and digits only; used in group names (<account>.<role>).",
+    )
+    role_name = forms.CharField(
+        required=False,
+        label="Role name",
+        help_text=f"The IAM role name people type in Switch Role; empty means the logical name. At most {limits.ROLE_NAME_MAX}.",
+    )
+    path = forms.CharField(initial="/", help_text="Starts and ends with “/”.")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    require_mfa = forms.BooleanField(
+        required=False, initial=True, label="Require MFA", help_text="Trust only sessions signed in with MFA."
+    )
+    max_session_duration = forms.IntegerField(
+        initial=limits.SESSION_DURATION_MIN,
+        label="Maximum session duration (seconds)",
+        help_text=f"{limits.SESSION_DURATION_MIN}–{limits.SESSION_DURATION_MAX} (1 to 12 hours).",
+    )
+    permissions_boundary_arn = forms.CharField(
+        required=False, label="Permissions boundary ARN", help_text="Optional managed policy ARN."
+    )
+    managed_policy_arns = forms.CharField(
+        required=False,
+        label="Managed policy ARNs",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=f"One ARN per line; at most {limits.MANAGED_POLICIES_PER_ROLE_DEFAULT}.",
+    )
+    tags = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="One key=value per line."
+    )
+    applies_to_all_accounts = forms.BooleanField(
+        required=False, initial=True, label="Applies to all accounts", help_text="As in the original tool."
+    )
+    accounts = forms.ModelMultipleChoiceField(
+        queryset=AssumableAccount.objects.order_by("name"),
+        required=False,
+        help_text="When the role does not apply to all accounts: the accounts it applies to.",
+    )
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+
+    def __init__(self, *args, role: RoleDefinition | None = None, **kwargs):
+        if role is not None:
+            initial = role.snapshot()
+            initial["managed_policy_arns"] = "\n".join(role.managed_policy_arns)
+            initial["tags"] = format_tags(role.tags)
+            initial["accounts"] = list(role.accounts.all())
+            kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.role = role
+
+    def clean_logical_name(self):
+        logical_name = self.cleaned_data["logical_name"]
+        others = RoleDefinition.objects.filter(logical_name__iexact=logical_name)
+        if self.role is not None:
+            others = others.exclude(pk=self.role.pk)
+        clash = others.first()
+        if clash is not None:
+            raise ValidationError(
+                f"A role named “{clash.logical_name}” already exists; logical names are compared without case."
+            )
+        return logical_name
+
+    def clean_managed_policy_arns(self):
+        return [line for _, line in _lines(self.cleaned_data["managed_policy_arns"])]
+
+    def clean_tags(self):
+        return parse_tags(self.cleaned_data["tags"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("applies_to_all_accounts") and not cleaned.get("accounts"):
+            self.add_error("accounts", "Choose the accounts this role applies to, or tick “Applies to all accounts”.")
+        return cleaned
+
+    def service_fields(self) -> dict:
+        fields = dict(self.cleaned_data)
+        fields.pop("reason")
+        fields.pop("accounts")
+        return fields
+
+
+class RoleDeleteForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the role goes; kept in the audit history with every revoked membership.",
+    )
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(help_text=f"Letters, digits and + = , . @ _ -; at most {limits.POLICY_NAME_MAX}.")
+    document = forms.CharField(
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 20, "spellcheck": "false"}),
+        help_text="A JSON policy document with “Version” and “Statement”.",
+    )
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+
+    def __init__(self, *args, role: RoleDefinition, policy: InlinePolicy | None = None, **kwargs):
+        if policy is not None:
+            kwargs.setdefault("initial", {"name": policy.name, "document": json.dumps(policy.document, indent=2)})
+        super().__init__(*args, **kwargs)
+        self.role, self.policy = role, policy
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        others = self.role.policies.filter(name__iexact=name)
+        if self.policy is not None:
+            others = others.exclude(pk=self.policy.pk)
+        clash = others.first()
+        if clash is not None:
+            raise ValidationError(
+                f"Role {self.role.logical_name} already has a policy named “{clash.name}”; "
+                "policy names are compared without case."
+            )
+        return name
+
+    def clean_document(self):
+        return limits.parse_policy_text(self.cleaned_data["document"], label="The policy document")
+
+
+class PolicyDeleteForm(forms.Form):
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)

@@ -13,6 +13,15 @@ class AuditEvent(models.Model):
         LOGIN = "login", "Logged in"
         LOGIN_FAILED = "login_failed", "Failed login"
         LOGOUT = "logout", "Logged out"
+        PLAN_REQUESTED = "plan_requested", "Requested a plan"
+        PLAN_COMPUTED = "plan_computed", "Computed a plan"
+        PLAN_FAILED = "plan_failed", "Planning failed"
+        PLAN_SUPERSEDED = "plan_superseded", "Superseded a plan"
+        PLAN_APPROVED = "plan_approved", "Approved a plan"
+        PLAN_REJECTED = "plan_rejected", "Rejected a plan"
+        APPLY_REQUESTED = "apply_requested", "Requested an apply"
+        APPLY_SUCCEEDED = "apply_succeeded", "Applied a plan"
+        APPLY_FAILED = "apply_failed", "Apply failed"
 
     class Source(models.TextChoices):
         WEB = "web", "Web"

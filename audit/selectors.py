@@ -1,3 +1,8 @@
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
 from audit.models import AuditEvent
 
 
@@ -11,3 +16,44 @@ def history_context(*, object_type: str, obj, limit: int = 50) -> dict:
         "history_object_type": object_type,
         "history_object_id": obj.pk,
     }
+
+
+def audit_events(
+    *,
+    person: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    action: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    text: str = "",
+) -> QuerySet:
+    """Audit rows newest first, narrowed by whichever filters are given (dates inclusive, in the site's time zone)."""
+    events = AuditEvent.objects.order_by("-created_at", "-id")
+    if person:
+        events = events.filter(actor_name__icontains=person)
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if object_id:
+        events = events.filter(object_id=object_id)
+    if action:
+        events = events.filter(action=action)
+    if date_from:
+        events = events.filter(created_at__gte=_start_of(date_from))
+    if date_to:
+        events = events.filter(created_at__lt=_start_of(date_to + timedelta(days=1)))
+    if text:
+        events = events.filter(Q(object_repr__icontains=text) | Q(reason__icontains=text) | Q(actor_name__icontains=text))
+    return events
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def audit_object_types() -> list[str]:
+    return list(AuditEvent.objects.order_by("object_type").values_list("object_type", flat=True).distinct())
+
+
+def audit_actions() -> list[str]:
+    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())

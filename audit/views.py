@@ -1,1 +1,46 @@
+import json
 
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponseBadRequest
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from audit import selectors
+from audit.exports import EXPORT_FORMATS, export_response
+from audit.forms import AuditFilterForm
+from audit.models import AuditEvent
+from core.permissions import require
+
+PAGE_SIZE = 50
+
+
+def _pretty_json(value) -> str:
+    return "" if value is None else json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+@require_GET
+@require("view")
+def audit_list(request):
+    filters = AuditFilterForm(request.GET)
+    events = selectors.audit_events(**filters.selector_filters()) if filters.is_valid() else AuditEvent.objects.none()
+    page_obj = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    for event in page_obj:
+        event.before_json, event.after_json = _pretty_json(event.before), _pretty_json(event.after)
+    return render(request, "audit/audit_list.html", {"filters": filters, "page_obj": page_obj})
+
+
+@require_GET
+@require("view")
+def audit_export(request):
+    export_format = request.GET.get("format", "csv")
+    if export_format not in EXPORT_FORMATS:
+        return HttpResponseBadRequest(
+            f"Unknown export format {export_format!r}: use format=csv or format=json.", content_type="text/plain; charset=utf-8"
+        )
+    filters = AuditFilterForm(request.GET)
+    if not filters.is_valid():
+        return HttpResponseBadRequest(
+            f"The filters are not valid, nothing was exported. {filters.error_text()}", content_type="text/plain; charset=utf-8"
+        )
+    return export_response(selectors.audit_events(**filters.selector_filters()), export_format=export_format)

@@ -6,10 +6,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from accounts.models import AssumableAccount
 from audit.services import Actor, audit_record
 from core import limits
 from core.services import apply_fields
 from memberships.models import IAMUser, Membership
+from roles.models import RoleDefinition
 
 IAM_USER_FIELDS = ("user_name", "display_name", "email")
 
@@ -133,3 +135,59 @@ def expire_due_memberships(*, now: datetime | None = None) -> int:
         membership_revoke(actor=actor, membership=membership, reason=f"Expired at {membership.expires_at:%Y-%m-%d %H:%M %Z}")
         count += 1
     return count
+
+
+@dataclass
+class SyncResult:
+    granted: list[Membership] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+    users_created: list[IAMUser] = field(default_factory=list)
+
+
+@transaction.atomic
+def memberships_sync(*, actor: Actor, user_map: dict, reason: str) -> SyncResult:
+    """Make each listed (account, role) group hold exactly the listed users (the original ``sync_users``).
+
+    1. Resolve every account and role named in the map; an unknown one is an error naming it.
+    2. Create IAMUser rows for names the console does not know yet (the plan checks them in AWS).
+    3. Revoke memberships of listed groups whose user is not listed; groups not in the map are untouched.
+    4. Grant the missing ones through ``memberships_grant`` (10-group limit, audit rows).
+    """
+    accounts = {account.name.lower(): account for account in AssumableAccount.objects.all()}
+    roles = {role.logical_name.lower(): role for role in RoleDefinition.objects.prefetch_related("accounts")}
+    problems, wanted = [], []
+    for account_name, role_map in user_map.items():
+        account = accounts.get(str(account_name).lower())
+        if account is None:
+            problems.append(f"Unknown account “{account_name}”.")
+            continue
+        for role_name, user_names in (role_map or {}).items():
+            role = roles.get(str(role_name).lower())
+            if role is None:
+                problems.append(f"Unknown role “{role_name}” (under account {account_name}).")
+                continue
+            wanted.append((account, role, [str(name) for name in (user_names or [])]))
+    if problems:
+        raise ValidationError(problems)
+
+    result = SyncResult()
+    known = {iam_user.user_name.lower(): iam_user for iam_user in IAMUser.objects.all()}
+    grants = []
+    for account, role, user_names in wanted:
+        listed = set()
+        for name in user_names:
+            iam_user = known.get(name.lower())
+            if iam_user is None:
+                iam_user = iam_user_create(actor=actor, user_name=name, reason=reason)
+                known[name.lower()] = iam_user
+                result.users_created.append(iam_user)
+            listed.add(iam_user.pk)
+            grants.append((iam_user, account, role))
+        for membership in Membership.objects.filter(account=account, role=role).exclude(iam_user_id__in=listed).select_related(
+            "iam_user", "account", "role"
+        ):
+            result.revoked.append(str(membership))
+            membership_revoke(actor=actor, membership=membership, reason=reason)
+    if grants:
+        result.granted = memberships_grant(actor=actor, grants=grants, reason=reason).created
+    return result

@@ -1,1 +1,191 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.selectors import history_context
+from audit.services import Actor
+from core import limits
+from core.form_errors import add_service_error
+from core.permissions import require
+from memberships import selectors, services
+from memberships.forms import (
+    IAMUserForm,
+    IAMUserSearchForm,
+    MatrixFilterForm,
+    MembershipFilterForm,
+    MembershipGrantForm,
+    ReasonForm,
+)
+from memberships.models import IAMUser, Membership
+
+PAGE_SIZE = 50
+
+
+def _page(request, rows):
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _safe_next(request, default: str) -> str:
+    """Where to go after a POST: the form's ``next`` when it is a page of this site, else ``default``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _names(memberships) -> str:
+    return ", ".join(f"{membership.iam_user.user_name} in {membership.group_name}" for membership in memberships)
+
+
+@require_GET
+@require("view")
+def membership_list(request):
+    filters = MembershipFilterForm(request.GET)
+    if filters.is_valid():
+        rows = selectors.memberships_filtered(
+            account=filters.cleaned_data["account"],
+            role=filters.cleaned_data["role"],
+            iam_user=filters.cleaned_data["user"],
+        )
+    else:
+        rows = Membership.objects.none()
+    return render(request, "memberships/membership_list.html", {"filters": filters, "page_obj": _page(request, rows)})
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def membership_add(request):
+    form = MembershipGrantForm(request.POST if request.method == "POST" else None, preselect=request.GET)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.memberships_grant(
+                actor=Actor.from_user(request.user),
+                grants=form.grants(),
+                reason=form.cleaned_data["reason"],
+                expires_at=form.cleaned_data["expires_at"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            if result.created:
+                messages.success(request, f"Granted {len(result.created)}: {_names(result.created)}.")
+            if result.already_granted:
+                messages.info(request, f"Already granted, left as they were: {_names(result.already_granted)}.")
+            users = form.cleaned_data["users"]
+            if len(users) == 1:
+                return redirect("memberships:iam_user_detail", pk=users[0].pk)
+            return redirect("memberships:list")
+    return render(request, "memberships/membership_add.html", {"form": form})
+
+
+@require_POST
+@require("edit")
+def membership_remove(request, pk: int):
+    membership = get_object_or_404(Membership.objects.select_related("iam_user", "account", "role"), pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The reason is too long (at most 500 characters); nothing was removed.")
+    else:
+        services.membership_revoke(actor=Actor.from_user(request.user), membership=membership, reason=form.cleaned_data["reason"])
+        messages.success(request, f"Removed {membership.iam_user.user_name} from {membership.group_name}.")
+    return redirect(_safe_next(request, reverse("memberships:list")))
+
+
+@require_GET
+@require("view")
+def iam_user_list(request):
+    search = IAMUserSearchForm(request.GET)
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    context = {
+        "search": search,
+        "page_obj": _page(request, selectors.iam_users_with_group_counts(search=query)),
+        "group_limit": limits.GROUPS_PER_USER_MAX,
+    }
+    return render(request, "memberships/iam_user_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def iam_user_create(request):
+    form = IAMUserForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            iam_user = services.iam_user_create(
+                actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"], **form.user_fields()
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"IAM user {iam_user.user_name} added.")
+            return redirect("memberships:iam_user_detail", pk=iam_user.pk)
+    return render(request, "memberships/iam_user_form.html", {"form": form, "creating": True})
+
+
+@require_http_methods(["GET", "POST"])
+@require("edit")
+def iam_user_edit(request, pk: int):
+    iam_user = get_object_or_404(IAMUser, pk=pk)
+    form = IAMUserForm(request.POST if request.method == "POST" else None, initial=IAMUserForm.initial_for(iam_user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.iam_user_update(
+                actor=Actor.from_user(request.user), iam_user=iam_user, reason=form.cleaned_data["reason"], **form.user_fields()
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"IAM user {form.cleaned_data['user_name']} saved.")
+            return redirect("memberships:iam_user_detail", pk=iam_user.pk)
+    return render(request, "memberships/iam_user_form.html", {"form": form, "creating": False, "iam_user": iam_user})
+
+
+@require_POST
+@require("edit")
+def iam_user_delete(request, pk: int):
+    iam_user = get_object_or_404(IAMUser, pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The reason is too long (at most 500 characters); nothing was removed.")
+        return redirect("memberships:iam_user_detail", pk=iam_user.pk)
+    name = iam_user.user_name
+    services.iam_user_delete(actor=Actor.from_user(request.user), iam_user=iam_user, reason=form.cleaned_data["reason"])
+    messages.success(request, f"IAM user {name} removed from the console, with all of their grants.")
+    return redirect("memberships:iam_user_list")
+
+
+@require_GET
+@require("view")
+def iam_user_detail(request, pk: int):
+    iam_user = get_object_or_404(IAMUser, pk=pk)
+    tab = "history" if request.GET.get("tab") == "history" else "grants"
+    context = {
+        "iam_user": iam_user,
+        "tab": tab,
+        "grants": selectors.iam_user_grants(iam_user),
+        "group_limit": limits.GROUPS_PER_USER_MAX,
+        "remove_form": ReasonForm(),
+    }
+    if tab == "history":
+        context.update(history_context(object_type="IAM user", obj=iam_user))
+    return render(request, "memberships/iam_user_detail.html", context)
+
+
+@require_GET
+@require("view")
+def matrix(request):
+    filters = MatrixFilterForm(request.GET)
+    if filters.is_valid():
+        access = selectors.access_matrix(
+            account_name=filters.cleaned_data["account_name"].strip(), role=filters.cleaned_data["role"]
+        )
+    else:
+        access = None
+    return render(
+        request,
+        "memberships/matrix.html",
+        {"filters": filters, "matrix": access, "shade_legend": selectors.matrix_shade_legend()},
+    )

@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from memberships.models import IAMUser, Membership
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Grants change only through the console's services, which validate and audit; the admin only looks."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IAMUser)
+class IAMUserAdmin(ReadOnlyAdmin):
+    list_display = ("user_name", "display_name", "email", "created_at")
+    search_fields = ("user_name", "display_name", "email")
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ("iam_user", "account", "role", "requested_by_name", "created_at", "expires_at")
+    list_filter = ("account", "role")
+    list_select_related = ("iam_user", "account", "role")
+    search_fields = ("iam_user__user_name", "reason")

@@ -1,0 +1,145 @@
+"""Reads behind the membership pages; each runs a fixed number of queries whatever the row count."""
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from accounts.models import AssumableAccount
+from memberships.models import IAMUser, Membership
+from roles.models import RoleDefinition
+from roles.selectors import account_role_pairs
+
+# Upper bounds of the member counts shaded 0..4 in the access matrix (the last shade is open-ended).
+MATRIX_SHADE_BOUNDS = (0, 2, 5, 10)
+
+
+def memberships_filtered(*, account=None, role=None, iam_user=None) -> QuerySet:
+    memberships = Membership.objects.select_related("iam_user", "account", "role")
+    if account is not None:
+        memberships = memberships.filter(account=account)
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    if iam_user is not None:
+        memberships = memberships.filter(iam_user=iam_user)
+    return memberships
+
+
+def iam_users_with_group_counts(*, search: str = "") -> QuerySet:
+    iam_users = IAMUser.objects.annotate(group_count=Count("memberships"))
+    if search:
+        iam_users = iam_users.filter(
+            Q(user_name__icontains=search) | Q(display_name__icontains=search) | Q(email__icontains=search)
+        )
+    return iam_users.order_by("user_name")
+
+
+def iam_user_grants(iam_user: IAMUser) -> list[Membership]:
+    return list(
+        iam_user.memberships.select_related("iam_user", "account", "role").order_by("account__name", "role__logical_name")
+    )
+
+
+def grantable_pairs() -> list[tuple[AssumableAccount, RoleDefinition]]:
+    """Every (account, role) pair that has a group in the master account, ordered by group name."""
+    accounts = list(AssumableAccount.objects.order_by("name"))
+    roles = list(RoleDefinition.objects.prefetch_related("accounts").order_by("logical_name"))
+    return account_role_pairs(accounts, roles)
+
+
+def pair_value(account, role) -> str:
+    """How an (account, role) pair travels in a form: ``"<account id>:<role id>"`` (database ids)."""
+    return f"{account.pk}:{role.pk}"
+
+
+def matrix_shade(count: int) -> int:
+    for shade, upper_bound in enumerate(MATRIX_SHADE_BOUNDS):
+        if count <= upper_bound:
+            return shade
+    return len(MATRIX_SHADE_BOUNDS)
+
+
+def matrix_shade_legend() -> list[tuple[int, str]]:
+    """``[(shade, "1–2"), ...]`` describing what each shade of the matrix means."""
+    legend, lower = [], 0
+    for shade, upper in enumerate(MATRIX_SHADE_BOUNDS):
+        legend.append((shade, str(upper) if lower == upper else f"{lower}–{upper}"))
+        lower = upper + 1
+    legend.append((len(MATRIX_SHADE_BOUNDS), f"more than {MATRIX_SHADE_BOUNDS[-1]}"))
+    return legend
+
+
+@dataclass
+class MatrixCell:
+    account: AssumableAccount
+    role: RoleDefinition
+    applies: bool
+    count: int
+
+    @property
+    def shade(self) -> int:
+        return matrix_shade(self.count)
+
+
+@dataclass
+class MatrixRow:
+    account: AssumableAccount
+    cells: list[MatrixCell]
+
+    @property
+    def total(self) -> int:
+        return sum(cell.count for cell in self.cells if cell.applies)
+
+
+@dataclass
+class AccessMatrix:
+    roles: list[RoleDefinition]
+    rows: list[MatrixRow] = field(default_factory=list)
+
+    @property
+    def column_totals(self) -> list[int]:
+        return [sum(row.cells[index].count for row in self.rows if row.cells[index].applies) for index in range(len(self.roles))]
+
+    @property
+    def column_totals_by_role(self) -> list[tuple[RoleDefinition, int]]:
+        return list(zip(self.roles, self.column_totals))
+
+    @property
+    def total(self) -> int:
+        return sum(row.total for row in self.rows)
+
+
+def access_matrix(*, account_name: str = "", role: RoleDefinition | None = None) -> AccessMatrix:
+    """Accounts × roles with the member count of each group, from one aggregate query.
+
+    A pair whose role does not apply to the account has no group; its cell says so
+    (``applies`` is False) instead of showing a misleading zero.
+    """
+    account_rows = AssumableAccount.objects.order_by("name")
+    if account_name:
+        account_rows = account_rows.filter(name__icontains=account_name)
+    role_columns = RoleDefinition.objects.order_by("logical_name")
+    if role is not None:
+        role_columns = role_columns.filter(pk=role.pk)
+    accounts = list(account_rows)
+    roles = list(role_columns.prefetch_related("accounts"))
+
+    counts = {
+        (row["account_id"], row["role_id"]): row["members"]
+        for row in Membership.objects.filter(account__in=account_rows.values("pk"), role__in=role_columns.values("pk"))
+        .order_by()
+        .values("account_id", "role_id")
+        .annotate(members=Count("id"))
+    }
+    applicable = {(account.pk, role.pk) for account, role in account_role_pairs(accounts, roles)}
+    matrix = AccessMatrix(roles=roles)
+    for account in accounts:
+        cells = [
+            MatrixCell(
+                account=account,
+                role=role,
+                applies=(account.pk, role.pk) in applicable,
+                count=counts.get((account.pk, role.pk), 0),
+            )
+            for role in roles
+        ]
+        matrix.rows.append(MatrixRow(account=account, cells=cells))
+    return matrix

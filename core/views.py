@@ -12,6 +12,7 @@ from core.desired_state import desired_state_problems
 from core.forms import ConsoleUserForm
 from core.permissions import require
 from memberships.models import IAMUser, Membership
+from plans import selectors as plan_selectors
 from roles.models import RoleDefinition
 
 
@@ -27,7 +28,9 @@ def dashboard(request):
         "problems": desired_state_problems(),
         "users_near_limit": selectors.iam_users_near_group_limit(),
         "expiring": selectors.memberships_expiring_soon(),
-        "recent_events": AuditEvent.objects.select_related(None)[:10],
+        "recent_events": AuditEvent.objects.all()[:10],
+        "open_plans": plan_selectors.open_plans()[:10],
+        "running_jobs": plan_selectors.running_jobs()[:10],
     }
     return render(request, "core/dashboard.html", context)
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accounts",
     "roles",
     "memberships",
+    "plans",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Web processes, the command line and workers must agree on it; tests give each worker its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="rolemodel")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _celery_dir = VAR_DIR / "celery"
     for _sub in ("queue", "processed", "control"):
@@ -186,3 +189,5 @@ CELERY_BEAT_SCHEDULE = {
 
 # AWS: boto3 honours AWS_ENDPOINT_URL itself; it is read here only to show it on the dashboard.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
+# How long an apply waits for one stack to leave *_IN_PROGRESS before failing the account.
+ROLEMODEL_STACK_TIMEOUT_SECONDS = env.int("ROLEMODEL_STACK_TIMEOUT_SECONDS", default=1800)

@@ -10,5 +10,6 @@ urlpatterns = [
     path("roles/", include("roles.urls")),
     path("memberships/", include("memberships.urls")),
     path("audit/", include("audit.urls")),
+    path("plans/", include("plans.urls")),
     path("django-admin/", admin.site.urls),
 ]

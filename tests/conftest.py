@@ -6,6 +6,8 @@ from django.contrib.auth.models import Group, User
 from audit.services import Actor
 from core.permissions import CONSOLE_GROUPS
 
+pytest_plugins = ["tests.e2e_fixtures"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 
@@ -41,6 +43,12 @@ class ConsoleUsers:
         self.admin = _console_user("ada", "Admin")
         self.nobody = _console_user("noel")
         self.superuser = _console_user("root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # ``people`` sets eight passwords per test; the production hasher makes that seconds each time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

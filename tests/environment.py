@@ -7,4 +7,6 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("ROLEMODEL_VAR_DIR", str(ROOT / "var" / "test"))
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ROLEMODEL_MANIFEST_STATIC", "false")
+os.environ.setdefault("STATIC_ROOT", str(ROOT / "var" / "test" / "staticfiles"))
+Path(os.environ["STATIC_ROOT"]).mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)

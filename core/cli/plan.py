@@ -1,0 +1,57 @@
+"""``rolemodel plan [--teardown] [--wait] [--json]``: request a plan of what would change in AWS."""
+
+from django.core.management.base import CommandError
+
+from core.cli.actors import add_actor_argument, resolve_actor
+from core.cli.base import Subcommand
+from core.cli.workflow import add_output_arguments, emit_json, plan_payload, progress, wait_for_job
+from plans import services
+from plans.models import Job, Plan
+
+
+class PlanSubcommand(Subcommand):
+    name = "plan"
+    help = "Plan the changes that would bring AWS to the desired state (--teardown: remove everything)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--teardown", action="store_true",
+                            help="Plan the original tool's delete: every stack and every /RoleModel/ group.")
+        add_actor_argument(parser)
+        add_output_arguments(parser)
+
+    def handle(self, command, *, teardown=False, actor_username=None, wait=False, timeout=3600, json=False, **options):
+        actor = resolve_actor(actor_username)
+        plan = services.plan_request(actor=actor, teardown=teardown)
+        progress(command, f"Plan #{plan.pk} requested{' (teardown)' if teardown else ''}.", as_json=json)
+        if wait:
+            wait_for_job(command, plan.jobs.get(kind=Job.Kind.PLAN), timeout=timeout, as_json=json)
+            # The job row finishes in the same transaction as the plan; re-read both.
+            plan.refresh_from_db()
+        if json:
+            emit_json(command, plan_payload(plan))
+        else:
+            write_plan(command, plan)
+        if plan.status == Plan.Status.FAILED:
+            raise CommandError(f"Planning failed: {plan.error}")
+
+
+def write_plan(command, plan: Plan) -> None:
+    command.stdout.write(f"Plan #{plan.pk}: {plan.get_status_display()}")
+    command.stdout.write(f"  {plan.summary_line}")
+    for account in plan.accounts:
+        if account["action"] not in ("none", "skip"):
+            command.stdout.write(f"  {account['name']}: stack {account['action']} ({len(account['resources'])} resource changes)")
+    master = plan.master or {}
+    for key, label in (("groups_create", "groups to create"), ("policies_put", "group policies to put"),
+                       ("members_add", "members to add"), ("members_remove", "members to remove"),
+                       ("groups_remove", "groups to remove")):
+        if master.get(key):
+            command.stdout.write(f"  master: {len(master[key])} {label}")
+    for block in plan.blocks:
+        command.stdout.write(f"  BLOCKED: {block['message']}")
+    for warning in plan.warnings:
+        command.stdout.write(f"  warning: {warning}")
+    if plan.status == Plan.Status.PENDING:
+        command.stdout.write(f"  Waiting for approval: rolemodel approve {plan.pk} --as <approver>")
+
+

@@ -1,0 +1,432 @@
+"""The one module that talks to AWS. Nothing else imports boto3 or botocore.
+
+* A session per account: a named profile, the default chain, or a role assumed from the master
+  session (with an optional external id). Assumed credentials refresh themselves before expiry
+  and sessions are cached per process.
+* ``AWS_ENDPOINT_URL`` is honoured by boto3 itself (the moto server in tests and the demo).
+* Throttling is retried with botocore's adaptive mode; every call made through a client from
+  :func:`client` is counted per operation into the ``CallCounter`` given, retries included.
+* Every botocore error leaves this module as :class:`AwsError` with a readable message.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+from botocore.credentials import DeferredRefreshableCredentials
+from botocore.session import get_session
+
+READ_PREFIXES = ("Describe", "Get", "List", "Validate", "Estimate", "Detect")
+MAX_ATTEMPTS = 8
+SESSION_NAME = "rolemodel-console"
+
+
+class AwsError(Exception):
+    """A failed AWS call, with the service's own code and message."""
+
+    def __init__(self, message: str, *, code: str = "", operation: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.operation = operation
+
+
+@dataclass(frozen=True)
+class AccountAccess:
+    """How to reach one account. Holds no secret: profiles and role ARNs only."""
+
+    label: str
+    region: str = "us-east-1"
+    profile: str = ""
+    role_arn: str = ""
+    external_id: str = ""
+    via: AccountAccess | None = None  # the session that assumes ``role_arn`` (the master's)
+
+
+@dataclass
+class CallCounter:
+    """AWS calls made for one job step, by operation; retries counted apart."""
+
+    calls: Counter = field(default_factory=Counter)
+    retries: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, operation: str, attempts: int = 1) -> None:
+        with self.lock:
+            self.calls[operation] += 1
+            self.retries += max(0, attempts - 1)
+
+    @property
+    def reads(self) -> int:
+        return sum(count for op, count in self.calls.items() if is_read(op))
+
+    @property
+    def writes(self) -> int:
+        return sum(count for op, count in self.calls.items() if not is_read(op))
+
+    def as_dict(self) -> dict:
+        return {"operations": dict(sorted(self.calls.items())), "reads": self.reads, "writes": self.writes, "retries": self.retries}
+
+
+def is_read(operation: str) -> bool:
+    return operation.startswith(READ_PREFIXES)
+
+
+_sessions: dict[AccountAccess, boto3.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def reset_session_cache() -> None:
+    """Forget cached sessions (after the fake AWS is reset, or in tests)."""
+    with _sessions_lock:
+        _sessions.clear()
+
+
+def _client_config() -> Config:
+    return Config(retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS}, connect_timeout=5, read_timeout=30)
+
+
+def _assumed_session(access: AccountAccess) -> boto3.Session:
+    source = session_for(access.via) if access.via else boto3.Session(region_name=access.region)
+    sts = source.client("sts", config=_client_config())
+
+    def refresh():
+        params = {"RoleArn": access.role_arn, "RoleSessionName": SESSION_NAME, "DurationSeconds": 3600}
+        if access.external_id:
+            params["ExternalId"] = access.external_id
+        credentials = _call(sts, "assume_role", None, **params)["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    botocore_session = get_session()
+    botocore_session._credentials = DeferredRefreshableCredentials(refresh_using=refresh, method="rolemodel-assume-role")
+    return boto3.Session(botocore_session=botocore_session, region_name=access.region)
+
+
+def session_for(access: AccountAccess) -> boto3.Session:
+    with _sessions_lock:
+        cached = _sessions.get(access)
+    if cached is not None:
+        return cached
+    if access.role_arn:
+        session = _assumed_session(access)
+    else:
+        session = boto3.Session(profile_name=access.profile or None, region_name=access.region)
+    with _sessions_lock:
+        _sessions[access] = session
+    return session
+
+
+def client(access: AccountAccess, service: str, counter: CallCounter | None):
+    """A boto3 client for ``service`` in the account, whose calls are counted into ``counter``."""
+    try:
+        aws_client = session_for(access).client(service, config=_client_config())
+    except botocore.exceptions.BotoCoreError as error:
+        raise AwsError(f"{access.label}: cannot reach AWS: {error}") from None
+    except botocore.exceptions.ClientError as error:
+        raise _wrap(error, access.label) from None
+    if counter is not None:
+
+        def count(model, context, **kwargs):
+            counter.record(model.name)
+
+        aws_client.meta.events.register("before-call", count)
+
+        def count_retry(attempts, **kwargs):
+            if attempts and attempts > 1:
+                with counter.lock:
+                    counter.retries += 1
+
+        aws_client.meta.events.register("needs-retry", count_retry)
+    aws_client._rolemodel_label = access.label
+    return aws_client
+
+
+def _wrap(error: Exception, label: str) -> AwsError:
+    if isinstance(error, botocore.exceptions.ClientError):
+        info = error.response.get("Error", {})
+        operation = getattr(error, "operation_name", "")
+        return AwsError(
+            f"{label}: {operation} failed: {info.get('Code', 'Error')}: {info.get('Message', str(error))}",
+            code=info.get("Code", ""),
+            operation=operation,
+        )
+    if isinstance(error, botocore.exceptions.WaiterError):
+        return AwsError(f"{label}: {error}", code="WaiterError")
+    return AwsError(f"{label}: {error.__class__.__name__}: {error}", code=error.__class__.__name__)
+
+
+def _call(aws_client, method: str, label: str | None, **params):
+    try:
+        return getattr(aws_client, method)(**params)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        raise _wrap(error, label or getattr(aws_client, "_rolemodel_label", "AWS")) from None
+
+
+# --- STS -------------------------------------------------------------------------------------
+
+
+def caller_account_id(access: AccountAccess, counter: CallCounter | None) -> str:
+    return _call(client(access, "sts", counter), "get_caller_identity", access.label)["Account"]
+
+
+# --- CloudFormation --------------------------------------------------------------------------
+
+
+@dataclass
+class LiveStack:
+    name: str
+    status: str
+    stack_id: str = ""
+    parameters: dict = field(default_factory=dict)
+    template: dict | None = None
+    status_reason: str = ""
+
+
+def stack_read(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> LiveStack | None:
+    """The stack and its template in two calls, or None when there is no stack."""
+    cloudformation = client(access, "cloudformation", counter)
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except botocore.exceptions.ClientError as error:
+        if "does not exist" in error.response.get("Error", {}).get("Message", ""):
+            return None
+        raise _wrap(error, access.label) from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise _wrap(error, access.label) from None
+    if not stacks:
+        return None
+    raw = stacks[0]
+    stack = LiveStack(
+        name=raw["StackName"],
+        status=raw["StackStatus"],
+        stack_id=raw.get("StackId", ""),
+        parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in raw.get("Parameters", [])},
+        status_reason=raw.get("StackStatusReason", ""),
+    )
+    if stack.status not in ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE"):
+        body = _call(cloudformation, "get_template", access.label, StackName=stack.stack_id or stack_name, TemplateStage="Original")[
+            "TemplateBody"
+        ]
+        stack.template = body if isinstance(body, dict) else _parse_template_text(body)
+    return stack
+
+
+def _parse_template_text(body: str) -> dict | None:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def change_set_create(
+    access: AccountAccess,
+    counter: CallCounter,
+    *,
+    stack_name: str,
+    change_set_name: str,
+    change_set_type: str,
+    template_body: str,
+    parameters: dict,
+    tags: dict,
+) -> dict:
+    """Create a change set and wait until AWS has computed it. Returns its id and listed changes."""
+    cloudformation = client(access, "cloudformation", counter)
+    created = _call(
+        cloudformation,
+        "create_change_set",
+        access.label,
+        StackName=stack_name,
+        ChangeSetName=change_set_name,
+        ChangeSetType=change_set_type,
+        TemplateBody=template_body,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+        Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+    )
+    change_set_id = created["Id"]
+    described = _wait_change_set(cloudformation, access.label, change_set_id)
+    return {
+        "id": change_set_id,
+        "stack_id": created.get("StackId", ""),
+        "status": described.get("Status", ""),
+        "reason": described.get("StatusReason", ""),
+        "changes": [
+            {
+                "action": change["ResourceChange"].get("Action", ""),
+                "logical_id": change["ResourceChange"].get("LogicalResourceId", ""),
+                "type": change["ResourceChange"].get("ResourceType", ""),
+                "replacement": change["ResourceChange"].get("Replacement", ""),
+            }
+            for change in described.get("Changes", [])
+            if "ResourceChange" in change
+        ],
+    }
+
+
+def _wait_change_set(cloudformation, label: str, change_set_id: str, *, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    delay = 0.2
+    while True:
+        described = _call(cloudformation, "describe_change_set", label, ChangeSetName=change_set_id)
+        status = described.get("Status", "")
+        if status in ("CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE", "DELETE_FAILED"):
+            if status == "FAILED":
+                raise AwsError(f"{label}: the change set failed: {described.get('StatusReason', 'no reason given')}", code="ChangeSetFailed")
+            return described
+        if time.monotonic() > deadline:
+            raise AwsError(f"{label}: the change set was not ready after {timeout:.0f} s (status {status}).", code="Timeout")
+        time.sleep(delay)
+        delay = min(delay * 2, 5)
+
+
+def change_set_delete(access: AccountAccess, counter: CallCounter, *, change_set_id: str) -> None:
+    cloudformation = client(access, "cloudformation", counter)
+    try:
+        cloudformation.delete_change_set(ChangeSetName=change_set_id)
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code not in ("ChangeSetNotFound", "ChangeSetNotFoundException"):
+            raise _wrap(error, access.label) from None
+
+
+def change_set_status(access: AccountAccess, counter: CallCounter, *, change_set_id: str) -> tuple[str, str]:
+    described = _call(client(access, "cloudformation", counter), "describe_change_set", access.label, ChangeSetName=change_set_id)
+    return described.get("ExecutionStatus", ""), described.get("Status", "")
+
+
+def change_set_execute(access: AccountAccess, counter: CallCounter, *, change_set_id: str) -> None:
+    _call(client(access, "cloudformation", counter), "execute_change_set", access.label, ChangeSetName=change_set_id)
+
+
+def stack_delete(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> None:
+    _call(client(access, "cloudformation", counter), "delete_stack", access.label, StackName=stack_name)
+
+
+def stack_status(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> LiveStack | None:
+    cloudformation = client(access, "cloudformation", counter)
+    try:
+        raw = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    except botocore.exceptions.ClientError as error:
+        if "does not exist" in error.response.get("Error", {}).get("Message", ""):
+            return None
+        raise _wrap(error, access.label) from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise _wrap(error, access.label) from None
+    return LiveStack(
+        name=raw["StackName"], status=raw["StackStatus"], stack_id=raw.get("StackId", ""), status_reason=raw.get("StackStatusReason", "")
+    )
+
+
+def stack_failure_reasons(access: AccountAccess, counter: CallCounter, *, stack_name: str, limit: int = 10) -> list[str]:
+    """The stack's own reasons for failing, newest first, from its events."""
+    try:
+        events = _call(client(access, "cloudformation", counter), "describe_stack_events", access.label, StackName=stack_name)[
+            "StackEvents"
+        ]
+    except AwsError:
+        return []
+    reasons = []
+    for event in events:
+        status = event.get("ResourceStatus", "")
+        if ("FAILED" in status or "ROLLBACK" in status) and event.get("ResourceStatusReason"):
+            reasons.append(f"{event.get('LogicalResourceId', '')}: {status}: {event['ResourceStatusReason']}")
+        if len(reasons) >= limit:
+            break
+    return reasons
+
+
+def stack_roles(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> list[dict]:
+    """The IAM roles a stack holds, with their ARNs, for the original ``list`` command."""
+    cloudformation = client(access, "cloudformation", counter)
+    paginator = cloudformation.get_paginator("list_stack_resources")
+    role_names = []
+    try:
+        for page in paginator.paginate(StackName=stack_name):
+            for resource in page["StackResourceSummaries"]:
+                if resource["ResourceType"] == "AWS::IAM::Role" and resource.get("PhysicalResourceId"):
+                    role_names.append((resource["LogicalResourceId"], resource["PhysicalResourceId"]))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        raise _wrap(error, access.label) from None
+    return [{"logical_id": logical, "role_name": physical} for logical, physical in role_names]
+
+
+# --- IAM (master account) --------------------------------------------------------------------
+
+
+@dataclass
+class LiveIam:
+    groups: dict = field(default_factory=dict)  # name -> {"path", "policies": {name: document}}
+    users: dict = field(default_factory=dict)  # name -> set of group names (all paths)
+
+
+def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) -> LiveIam:
+    """Groups under ``group_path`` with their inline policies, and every user's groups, paginated."""
+    iam = client(access, "iam", counter)
+    live = LiveIam()
+    try:
+        for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["User", "Group"]):
+            for group in page.get("GroupDetailList", []):
+                if group.get("Path") == group_path:
+                    live.groups[group["GroupName"]] = {
+                        "path": group["Path"],
+                        "policies": {p["PolicyName"]: p["PolicyDocument"] for p in group.get("GroupPolicyList", [])},
+                    }
+            for user in page.get("UserDetailList", []):
+                live.users[user["UserName"]] = set(user.get("GroupList", []))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        raise _wrap(error, access.label) from None
+    return live
+
+
+def group_quota(access: AccountAccess, counter: CallCounter) -> int:
+    summary = _call(client(access, "iam", counter), "get_account_summary", access.label)["SummaryMap"]
+    return int(summary.get("GroupsQuota", 300))
+
+
+def iam_write(access: AccountAccess, counter: CallCounter, operation: str, **params) -> None:
+    """One IAM write. Idempotent: an entity that already exists or is already gone is not an error."""
+    iam = client(access, "iam", counter)
+    try:
+        getattr(iam, operation)(**params)
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if (code == "EntityAlreadyExists" and operation == "create_group") or (
+            code == "NoSuchEntity" and operation.startswith(("delete_", "remove_"))
+        ):
+            return
+        raise _wrap(error, access.label) from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise _wrap(error, access.label) from None
+
+
+def stack_wait(access: AccountAccess, counter: CallCounter, *, stack_name: str, timeout: float, on_poll=None) -> LiveStack | None:
+    """Poll the stack with growing pauses until it leaves every ``*_IN_PROGRESS`` state.
+
+    Returns the stack in its final state, or None once it is gone (deleted). A stack still in
+    progress after ``timeout`` seconds raises ``AwsError`` with code ``Timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.25
+    while True:
+        stack = stack_status(access, counter, stack_name=stack_name)
+        if stack is None or not stack.status.endswith("_IN_PROGRESS") or stack.status == "REVIEW_IN_PROGRESS":
+            return stack
+        if on_poll is not None:
+            on_poll(stack)
+        if time.monotonic() + delay > deadline:
+            raise AwsError(
+                f"{access.label}: stack {stack_name} was still {stack.status} after {timeout:.0f} s.", code="Timeout"
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 15)

@@ -1,0 +1,214 @@
+"""Executing an approved plan: each account's stack in its own task, then the master account."""
+import json
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from accounts.models import AssumableAccount, MasterAccount
+from audit.services import Actor, audit_record
+from core import limits
+from integrations import aws
+from plans.access import account_access, master_access
+from plans.jobs import job_finish, job_start, step_finish, step_log, step_start
+from plans.models import Job, JobStep, Plan
+from roles.cloudformation import template_body
+
+logger = logging.getLogger(__name__)
+
+APPLIER = Actor.system("system:apply", source="worker")
+SUCCESS_STATUSES = {"create": ("CREATE_COMPLETE",), "update": ("UPDATE_COMPLETE",), "recreate": ("CREATE_COMPLETE",)}
+
+
+def _stack_timeout() -> float:
+    return float(settings.ROLEMODEL_STACK_TIMEOUT_SECONDS)
+
+
+def _account_plan(plan: Plan, name: str) -> dict:
+    return next(entry for entry in plan.accounts if entry["name"] == name)
+
+
+def _fail_with_stack_reasons(access, counter, stack_name: str, status: str) -> None:
+    reasons = aws.stack_failure_reasons(access, counter, stack_name=stack_name)
+    detail = "; ".join(reasons) if reasons else "CloudFormation gave no reason"
+    raise aws.AwsError(f"{access.label}: stack {stack_name} ended in {status}: {detail}", code="StackFailed")
+
+
+def _wait_for(access, counter, step, stack_name: str, expected: tuple[str, ...]) -> None:
+    def on_poll(stack):
+        step_log(step, f"Stack {stack.status}")
+
+    final = aws.stack_wait(access, counter, stack_name=stack_name, timeout=_stack_timeout(), on_poll=on_poll)
+    status = final.status if final else "DELETE_COMPLETE"
+    if status not in expected:
+        _fail_with_stack_reasons(access, counter, stack_name, status)
+    step_log(step, f"Stack {status}", done_delta=1)
+
+
+def _execute_change_set(access, counter, step, *, change_set_id: str, stack_name: str, expected) -> None:
+    execution_status, status = aws.change_set_status(access, counter, change_set_id=change_set_id)
+    if execution_status == "EXECUTE_COMPLETE":
+        step_log(step, "The change set was already executed (a repeated delivery); checking the stack")
+    elif execution_status != "AVAILABLE":
+        raise aws.AwsError(
+            f"{access.label}: the change set can no longer be executed ({execution_status or status}); plan again.",
+            code="ChangeSetNotAvailable",
+        )
+    else:
+        aws.change_set_execute(access, counter, change_set_id=change_set_id)
+        step_log(step, "Executed the change set", done_delta=1)
+    _wait_for(access, counter, step, stack_name, expected)
+
+
+def apply_account(*, step_id: int) -> None:
+    """Bring one account's stack to the plan: execute its change set (or delete / recreate), then wait."""
+    step = JobStep.objects.select_related("job__plan").get(pk=step_id)
+    job, plan = step.job, step.job.plan
+    job_start(job)
+    job.refresh_from_db(fields=["status"])
+    if step.status in JobStep.FINISHED_STATUSES or job.status != Job.Status.RUNNING:
+        return
+    master = _master_model()
+    account_plan = _account_plan(plan, step.target)
+    access = account_access(_account_model(step.target), master)
+    counter = aws.CallCounter()
+    stack_name = master.stack_name
+    action = account_plan["action"]
+    step_start(step, total={"create": 2, "update": 2, "delete": 2, "recreate": 4}.get(action, 1))
+    step_log(step, f"Starting: {action} stack {stack_name}")
+    error = ""
+    try:
+        if action in ("create", "update"):
+            _execute_change_set(access, counter, step, change_set_id=account_plan["change_set_id"], stack_name=stack_name,
+                                expected=SUCCESS_STATUSES[action])
+        elif action == "delete":
+            aws.stack_delete(access, counter, stack_name=stack_name)
+            step_log(step, "Deleting the stack", done_delta=1)
+            _wait_for(access, counter, step, stack_name, ("DELETE_COMPLETE",))
+        elif action == "recreate":
+            aws.stack_delete(access, counter, stack_name=stack_name)
+            step_log(step, f"Deleting the stack left in {account_plan.get('recovering_from', 'a failed state')}", done_delta=1)
+            _wait_for(access, counter, step, stack_name, ("DELETE_COMPLETE",))
+            change_set = aws.change_set_create(
+                access, counter, stack_name=stack_name, change_set_name=f"rolemodel-job-{job.pk}", change_set_type="CREATE",
+                template_body=template_body(account_plan["template"]), parameters=account_plan["parameters"],
+                tags={"rolemodel:plan": str(plan.pk)},
+            )
+            step_log(step, "Created a new CREATE change set", done_delta=1)
+            _execute_change_set(access, counter, step, change_set_id=change_set["id"], stack_name=stack_name,
+                                expected=SUCCESS_STATUSES["recreate"])
+    except aws.AwsError as failure:
+        error = str(failure)
+    except Exception as failure:  # a bug must still leave the step failed with the reason
+        logger.exception("apply step %s failed", step.pk)
+        error = f"{step.target}: internal error: {failure.__class__.__name__}: {failure}"
+    if error:
+        step_log(step, error)
+    step_finish(step, counter=counter, error=error)
+    start_master_step_when_accounts_done(job)
+
+
+def start_master_step_when_accounts_done(job: Job) -> None:
+    """Exactly one caller, the last account task to finish, sends the master step."""
+    unfinished = JobStep.objects.filter(job=OuterRef("pk")).exclude(target=JobStep.MASTER).exclude(
+        status__in=JobStep.FINISHED_STATUSES
+    )
+    claimed = (
+        Job.objects.filter(pk=job.pk, master_step_started=False)
+        .exclude(Exists(unfinished))
+        .update(master_step_started=True)
+    )
+    if claimed:
+        from plans.tasks import apply_master_task
+
+        transaction.on_commit(lambda: apply_master_task.delay(job.pk))
+
+
+def _iam_operations(master_plan: dict) -> list[tuple[str, str, dict]]:
+    """Every IAM write of the plan, in an order AWS accepts: (description, operation, parameters)."""
+    operations = []
+    for item in master_plan["groups_create"]:
+        operations.append((f"Create group {item['group']}", "create_group", {"GroupName": item["group"], "Path": limits.GROUP_PATH}))
+    for item in master_plan["policies_put"]:
+        operations.append((f"Put policy {item['policy_name']} on {item['group']}", "put_group_policy",
+                           {"GroupName": item["group"], "PolicyName": item["policy_name"],
+                            "PolicyDocument": json.dumps(item["document"])}))
+    for item in master_plan["policies_remove"]:
+        operations.append((f"Remove policy {item['policy_name']} from {item['group']}", "delete_group_policy",
+                           {"GroupName": item["group"], "PolicyName": item["policy_name"]}))
+    for item in master_plan["members_add"]:
+        operations.append((f"Add {item['user']} to {item['group']}", "add_user_to_group",
+                           {"GroupName": item["group"], "UserName": item["user"]}))
+    for item in master_plan["members_remove"]:
+        operations.append((f"Remove {item['user']} from {item['group']}", "remove_user_from_group",
+                           {"GroupName": item["group"], "UserName": item["user"]}))
+    for item in master_plan["groups_remove"]:
+        for user in item["members"]:
+            operations.append((f"Remove {user} from {item['group']}", "remove_user_from_group",
+                               {"GroupName": item["group"], "UserName": user}))
+        for policy in item["policies"]:
+            operations.append((f"Remove policy {policy} from {item['group']}", "delete_group_policy",
+                               {"GroupName": item["group"], "PolicyName": policy}))
+        operations.append((f"Delete group {item['group']}", "delete_group", {"GroupName": item["group"]}))
+    return operations
+
+
+def apply_master(*, job_id: int) -> None:
+    """The master step: groups, group policies and members, once every account has finished."""
+    job = Job.objects.select_related("plan").get(pk=job_id)
+    plan = job.plan
+    step = job.steps.get(target=JobStep.MASTER)
+    if step.status in JobStep.FINISHED_STATUSES or job.is_finished:
+        return
+    job_start(job)
+    failed_accounts = list(job.steps.exclude(target=JobStep.MASTER).filter(status=JobStep.Status.FAILED))
+    if failed_accounts:
+        reason = "; ".join(s.error or f"{s.target} failed" for s in failed_accounts)
+        step_finish(step, counter=None, status=JobStep.Status.SKIPPED,
+                    error="Not started: an account step failed, so the master account was left unchanged.")
+        _finish(job, plan, error=f"{len(failed_accounts)} account(s) failed: {reason}")
+        return
+    operations = _iam_operations(plan.master)
+    counter = aws.CallCounter()
+    access = master_access(_master_model())
+    step_start(step, total=len(operations))
+    error = ""
+    try:
+        for description, operation, parameters in operations:
+            aws.iam_write(access, counter, operation, **parameters)
+            step_log(step, description, done_delta=1)
+    except aws.AwsError as failure:
+        error = str(failure)
+    except Exception as failure:  # a bug must still leave the step failed with the reason
+        logger.exception("master step of job %s failed", job.pk)
+        error = f"master: internal error: {failure.__class__.__name__}: {failure}"
+    if error:
+        step_log(step, error)
+    step_finish(step, counter=counter, error=error)
+    _finish(job, plan, error=error)
+
+
+def _finish(job: Job, plan: Plan, *, error: str) -> None:
+    with transaction.atomic():
+        job_finish(job, error=error)
+        Plan.objects.filter(pk=plan.pk, status=Plan.Status.APPLYING).update(
+            status=Plan.Status.APPLY_FAILED if error else Plan.Status.APPLIED
+        )
+        job.refresh_from_db()
+        audit_record(
+            actor=APPLIER,
+            action="apply_failed" if error else "apply_succeeded",
+            object_type="plan",
+            obj=plan,
+            after={"job": job.pk, "api_calls": job.api_call_totals()},
+            reason=error or plan.summary_line,
+        )
+
+
+def _master_model() -> MasterAccount:
+    return MasterAccount.load()
+
+
+def _account_model(name: str) -> AssumableAccount:
+    return AssumableAccount.objects.get(name=name)

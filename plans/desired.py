@@ -1,0 +1,92 @@
+"""The desired state as one canonical document, its fingerprint, and who edited it."""
+import hashlib
+import json
+
+from django.utils import timezone
+
+from accounts.models import AssumableAccount, MasterAccount
+from audit.models import AuditEvent
+from core import limits
+from memberships.models import Membership
+from plans.models import Plan
+from roles import cloudformation
+from roles.selectors import account_role_pairs, roles_with_policies
+
+DESIRED_STATE_OBJECT_TYPES = ("account", "master account", "role", "policy", "membership", "IAM user")
+
+
+def group_policy_name(group: str) -> str:
+    return f"{group}-Policy"
+
+
+def group_policy_document(role_arn: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}
+
+
+def desired_state_document(*, teardown: bool = False) -> dict:
+    """Everything a plan is computed from, in a form that serialises the same way every time.
+
+    Accounts that are disabled are listed but carry no template or groups: plans leave them alone.
+    A teardown wants no stacks and no groups at all.
+    """
+    master = MasterAccount.load()
+    accounts = list(AssumableAccount.objects.order_by("name"))
+    roles = list(roles_with_policies())
+    now = timezone.now()
+    document = {
+        "kind": "teardown" if teardown else "converge",
+        "master": {"account_id": master.account_id, "region": master.region, "stack_name": master.stack_name},
+        "accounts": {},
+        "groups": {},
+    }
+    enabled = [account for account in accounts if account.enabled]
+    for account in accounts:
+        entry = {"account_id": account.account_id, "enabled": account.enabled}
+        if account.enabled and not teardown:
+            account_roles = [role for a, role in account_role_pairs([account], roles)]
+            entry["template"] = cloudformation.build_template(account_roles)
+        document["accounts"][account.name] = entry
+    if teardown:
+        return document
+
+    members = {}
+    for membership in Membership.objects.select_related("iam_user", "account", "role").filter(account__enabled=True):
+        if membership.expires_at is not None and membership.expires_at <= now:
+            continue
+        members.setdefault(membership.group_name, []).append(
+            {
+                "user": membership.iam_user.user_name,
+                "reason": membership.reason,
+                "requested_by": membership.requested_by_name,
+            }
+        )
+    for account, role in account_role_pairs(enabled, roles):
+        group = limits.group_name(account.name, role.logical_name)
+        role_arn = role.role_arn(account.account_id or "<account id unknown>")
+        document["groups"][group] = {
+            "account": account.name,
+            "role": role.logical_name,
+            "role_arn": role_arn,
+            "policy_name": group_policy_name(group),
+            "policy": group_policy_document(role_arn),
+            "members": sorted(members.get(group, []), key=lambda m: m["user"].lower()),
+        }
+    return document
+
+
+def fingerprint(document: dict) -> str:
+    """A digest of what AWS should look like; reasons and requesters do not change it."""
+    essential = json.loads(json.dumps(document))
+    for group in essential.get("groups", {}).values():
+        group["members"] = sorted(member["user"] for member in group["members"])
+    canonical = json.dumps(essential, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def editors_since_last_apply() -> list[str]:
+    """People who changed the desired state after the last plan that was applied."""
+    last_applied = Plan.objects.filter(status=Plan.Status.APPLIED).order_by("-planned_at").first()
+    events = AuditEvent.objects.filter(object_type__in=DESIRED_STATE_OBJECT_TYPES, action__in=("create", "update", "delete"))
+    if last_applied and last_applied.planned_at:
+        events = events.filter(created_at__gt=last_applied.planned_at)
+    return sorted(set(events.values_list("actor_name", flat=True)))

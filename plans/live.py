@@ -1,0 +1,32 @@
+"""The original tool's ``list``: every account's roles and their ARNs, read from AWS now."""
+from concurrent.futures import ThreadPoolExecutor
+
+from accounts.models import AssumableAccount, MasterAccount
+from integrations import aws
+from plans.access import account_access
+from roles.models import RoleDefinition
+
+
+def live_roles() -> dict:
+    """{"accounts": [{"name", "account_id", "roles": [{"role_name", "arn"}], "error"}], "api_calls": {...}}"""
+    master = MasterAccount.load()
+    accounts = list(AssumableAccount.objects.filter(enabled=True).order_by("name"))
+    counter = aws.CallCounter()
+    paths = dict(RoleDefinition.objects.values_list("logical_name", "path"))
+
+    def read(account):
+        entry = {"name": account.name, "account_id": account.account_id, "roles": [], "error": ""}
+        try:
+            for role in aws.stack_roles(account_access(account, master), counter, stack_name=master.stack_name):
+                entry["roles"].append({
+                    "logical_id": role["logical_id"],
+                    "role_name": role["role_name"],
+                    "arn": f"arn:aws:iam::{account.account_id or '?'}:role{paths.get(role['logical_id'], '/')}{role['role_name']}",
+                })
+        except aws.AwsError as error:
+            entry["error"] = "No stack yet." if "does not exist" in str(error) else str(error)
+        return entry
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        report = list(pool.map(read, accounts))
+    return {"accounts": report, "api_calls": counter.as_dict()}

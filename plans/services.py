@@ -1,0 +1,152 @@
+"""The workflow: request a plan, approve or reject it, apply it. Every transition is audited."""
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import AssumableAccount, MasterAccount
+from audit.services import Actor, audit_record
+from core.permissions import has_capability
+from integrations import aws
+from plans import desired
+from plans.access import account_access
+from plans.models import Job, JobStep, Plan
+
+
+class PlanError(ValidationError):
+    """A workflow step refused, with the reason a person can act on."""
+
+
+def _steps_for(job: Job, targets: list[str]) -> None:
+    JobStep.objects.bulk_create(
+        [JobStep(job=job, target=target, position=position) for position, target in enumerate(targets)]
+        + [JobStep(job=job, target=JobStep.MASTER, position=len(targets))]
+    )
+
+
+@transaction.atomic
+def plan_request(*, actor: Actor, teardown: bool = False) -> Plan:
+    """Create a plan and its job; the worker computes it after this transaction commits."""
+    from plans.tasks import compute_plan_task
+
+    plan = Plan.objects.create(
+        kind=Plan.Kind.TEARDOWN if teardown else Plan.Kind.CONVERGE,
+        requested_by=actor.user,
+        requested_by_name=actor.name,
+    )
+    job = Job.objects.create(kind=Job.Kind.PLAN, plan=plan, requested_by=actor.user, requested_by_name=actor.name)
+    _steps_for(job, list(AssumableAccount.objects.filter(enabled=True).order_by("name").values_list("name", flat=True)))
+    audit_record(actor=actor, action="plan_requested", object_type="plan", obj=plan,
+                 after={"kind": plan.kind}, reason="Teardown of every stack and /RoleModel/ group" if teardown else "")
+    transaction.on_commit(lambda: compute_plan_task.delay(plan.pk))
+    return plan
+
+
+def approval_refusal(*, user, plan: Plan) -> str:
+    """Why ``user`` may not approve ``plan``, or an empty string when they may."""
+    if not has_capability(user, "approve"):
+        return "Only members of the Approver group approve plans."
+    if plan.status != Plan.Status.PENDING:
+        if plan.status == Plan.Status.BLOCKED:
+            return "This plan is blocked: fix what is listed in red and plan again."
+        return f"This plan is {plan.get_status_display().lower()}; only a plan waiting for approval can be approved."
+    if plan.requested_by_id == user.pk or plan.requested_by_name == user.get_username():
+        return "You requested this plan; another person must approve it (four eyes)."
+    if user.get_username() in plan.editors:
+        return "You edited the desired state this plan carries; another person must approve it (four eyes)."
+    return ""
+
+
+@transaction.atomic
+def plan_approve(*, actor: Actor, plan: Plan, comment: str = "") -> Plan:
+    if actor.user is None:
+        raise PermissionDenied("A plan is approved by a console user, not a system actor.")
+    refusal = approval_refusal(user=actor.user, plan=plan)
+    if refusal:
+        raise PlanError(refusal)
+    # Two approvers clicking at once: only one conditional update changes the row.
+    changed = Plan.objects.filter(pk=plan.pk, status=Plan.Status.PENDING).update(
+        status=Plan.Status.APPROVED, decided_by=actor.user, decided_by_name=actor.name, decided_at=timezone.now(),
+        decision_comment=comment,
+    )
+    if not changed:
+        raise PlanError("This plan was decided by someone else a moment ago.")
+    plan.refresh_from_db()
+    audit_record(actor=actor, action="plan_approved", object_type="plan", obj=plan,
+                 after={"summary": plan.summary, "fingerprint": plan.fingerprint}, reason=comment)
+    return plan
+
+
+@transaction.atomic
+def plan_reject(*, actor: Actor, plan: Plan, comment: str) -> Plan:
+    from plans.tasks import discard_change_sets_task
+
+    comment = (comment or "").strip()
+    if not comment:
+        raise PlanError("Say why you reject this plan: the comment goes to the requester and the audit history.")
+    if actor.user is None or not has_capability(actor.user, "approve"):
+        raise PermissionDenied("Only members of the Approver group reject plans.")
+    changed = Plan.objects.filter(pk=plan.pk, status__in=(Plan.Status.PENDING, Plan.Status.BLOCKED)).update(
+        status=Plan.Status.REJECTED, decided_by=actor.user, decided_by_name=actor.name, decided_at=timezone.now(),
+        decision_comment=comment,
+    )
+    if not changed:
+        raise PlanError("Only a plan waiting for approval (or blocked) can be rejected.")
+    plan.refresh_from_db()
+    audit_record(actor=actor, action="plan_rejected", object_type="plan", obj=plan, reason=comment)
+    transaction.on_commit(lambda: discard_change_sets_task.delay(plan.pk))
+    return plan
+
+
+@transaction.atomic
+def apply_request(*, actor: Actor, plan: Plan) -> Job:
+    """Start applying an approved plan, once.
+
+    1. Refuse unless the plan is approved and the desired state is still what it was planned from.
+    2. Move the plan approved → applying with a conditional update (a double click loses here).
+    3. Create the job and its steps; the unique constraint refuses a second apply running at once.
+    4. After commit, send one task per account, or the master step when no stack changes.
+    """
+    from plans.tasks import apply_account_task, apply_master_task
+
+    if plan.status != Plan.Status.APPROVED:
+        raise PlanError(f"Only an approved plan can be applied; this one is {plan.get_status_display().lower()}.")
+    current = desired.fingerprint(desired.desired_state_document(teardown=plan.kind == Plan.Kind.TEARDOWN))
+    if current != plan.fingerprint:
+        raise PlanError("The desired state changed after this plan was made, so it is stale. Request a new plan.")
+    if not Plan.objects.filter(pk=plan.pk, status=Plan.Status.APPROVED).update(status=Plan.Status.APPLYING):
+        raise PlanError("This plan is already being applied.")
+    targets = [entry["name"] for entry in plan.accounts if entry["action"] not in ("none", "skip")]
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(kind=Job.Kind.APPLY, plan=plan, requested_by=actor.user, requested_by_name=actor.name,
+                                     master_step_started=not targets)
+    except IntegrityError:
+        raise PlanError("Another apply is running; wait for it to finish.") from None
+    _steps_for(job, targets)
+    audit_record(actor=actor, action="apply_requested", object_type="plan", obj=plan, after={"job": job.pk})
+    step_ids = list(job.steps.exclude(target=JobStep.MASTER).values_list("pk", flat=True))
+    if step_ids:
+        transaction.on_commit(lambda: [apply_account_task.delay(step_id) for step_id in step_ids])
+    else:
+        transaction.on_commit(lambda: apply_master_task.delay(job.pk))
+    return job
+
+
+def discard_change_sets(*, plan_id: int) -> list[str]:
+    """Delete a dead plan's change sets, and stacks that only its CREATE change sets made."""
+    plan = Plan.objects.get(pk=plan_id)
+    master = MasterAccount.load()
+    accounts = {account.name: account for account in AssumableAccount.objects.all()}
+    done = []
+    for entry in plan.accounts:
+        if not entry.get("change_set_id") or entry["name"] not in accounts:
+            continue
+        access = account_access(accounts[entry["name"]], master)
+        counter = aws.CallCounter()
+        aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
+        if entry.get("created_stack"):
+            live = aws.stack_status(access, counter, stack_name=master.stack_name)
+            if live is not None and live.status == "REVIEW_IN_PROGRESS":
+                aws.stack_delete(access, counter, stack_name=master.stack_name)
+        done.append(entry["name"])
+    return done

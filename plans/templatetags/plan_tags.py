@@ -1,0 +1,35 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def diff_lines(text: str):
+    """Split a unified diff into (css class, line) pairs for colouring."""
+    for line in (text or "").splitlines():
+        if line.startswith(("+++", "---")):
+            yield "diff-file", line
+        elif line.startswith("@@"):
+            yield "diff-hunk", line
+        elif line.startswith("+"):
+            yield "diff-add", line
+        elif line.startswith("-"):
+            yield "diff-remove", line
+        else:
+            yield "diff-context", line
+
+
+ACTION_BADGES = {"add": "green", "create": "green", "change": "amber", "update": "amber", "recreate": "amber",
+                 "remove": "red", "delete": "red"}
+
+
+@register.filter
+def action_badge(action: str) -> str:
+    return ACTION_BADGES.get(action, "")
+
+
+@register.filter
+def status_badge(status: str) -> str:
+    return {"succeeded": "green", "applied": "green", "no_changes": "green", "approved": "green",
+            "failed": "red", "blocked": "red", "rejected": "red", "apply_failed": "red",
+            "pending": "amber", "planning": "amber", "running": "amber", "applying": "amber", "queued": "amber"}.get(status, "")

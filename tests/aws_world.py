@@ -1,0 +1,65 @@
+"""Helpers for tests that plan and apply against the fake AWS: the samples loaded, AWS read back."""
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+from devtools.fake_aws import create_iam_users
+from integrations import aws
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+SAMPLE_ACCOUNTS = ("cdn", "prod", "staging")
+SAMPLE_ROLES = ("AdminRole", "BillingRole", "PowerUserRole", "ReadOnlyRole")
+
+
+def sample_user_names() -> list[str]:
+    user_map = yaml.safe_load((SAMPLES / "users.yml").read_text())
+    return sorted({user for roles in user_map.values() for users in roles.values() for user in users})
+
+
+@pytest.fixture
+def sample_world(fake_aws, people):
+    """The project's samples imported (as eddie, an Editor) and their IAM users in the fake master account."""
+    aws.reset_session_cache()
+    create_iam_users(fake_aws.session("master"), sample_user_names())
+    call_command("rolemodel", "import", str(SAMPLES / "config.yml"), "--users", str(SAMPLES / "users.yml"),
+                 "--as", people.editor.username, stdout=open("/dev/null", "w"))
+    yield fake_aws
+    aws.reset_session_cache()
+
+
+def live_groups(fake_aws) -> dict:
+    """Master account groups under /RoleModel/: name -> {"policies": {name: doc}, "members": set}."""
+    iam = fake_aws.session("master").client("iam")
+    details = iam.get_account_authorization_details(Filter=["User", "Group"])
+    groups = {
+        group["GroupName"]: {
+            "path": group["Path"],
+            "policies": {p["PolicyName"]: p["PolicyDocument"] for p in group.get("GroupPolicyList", [])},
+            "members": set(),
+        }
+        for group in details["GroupDetailList"]
+        if group["Path"] == "/RoleModel/"
+    }
+    for user in details["UserDetailList"]:
+        for group in user.get("GroupList", []):
+            if group in groups:
+                groups[group]["members"].add(user["UserName"])
+    return groups
+
+
+def live_role_names(fake_aws, profile: str) -> set[str]:
+    iam = fake_aws.session(profile).client("iam")
+    return {role["RoleName"] for role in iam.list_roles()["Roles"]}
+
+
+def live_stack_status(fake_aws, profile: str, stack_name: str) -> str | None:
+    cloudformation = fake_aws.session(profile).client("cloudformation")
+    try:
+        return cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
+    except Exception as error:  # botocore's ClientError: the stack does not exist
+        if "does not exist" in str(error):
+            return None
+        raise

@@ -30,7 +30,7 @@ class SyncUsersSubcommand(Subcommand):
             raise CommandError(str(error)) from None
         problems = Problems()
         groups = parse_user_map(data, source=str(path), problems=problems)
-        if problems:
+        if problems.messages:
             raise CommandError(refusal_message(problems.messages))
         user_map = {}
         for group in groups:

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEvent(models.Model):
@@ -28,7 +29,7 @@ class AuditEvent(models.Model):
         CLI = "cli", "Command line"
         WORKER = "worker", "Worker"
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor_name = models.CharField(max_length=150)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
@@ -39,6 +40,10 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
+    # Tamper evidence: each row's hash covers its content and the previous row's hash (audit/chain.py).
+    sequence = models.PositiveBigIntegerField(unique=True, null=True, editable=False)
+    previous_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -61,3 +66,13 @@ class AuditEvent(models.Model):
         if not isinstance(before, dict) or not isinstance(after, dict):
             return []
         return sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
+
+
+class AuditChainHead(models.Model):
+    """The newest link of the audit chain. Writers lock this row, so links are made one at a time."""
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    row_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="single_audit_chain_head")]

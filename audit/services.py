@@ -1,7 +1,10 @@
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
 
+from audit.chain import chain_link
 from audit.models import AuditEvent
 
 
@@ -34,8 +37,9 @@ def audit_record(
     after=None,
     reason: str = "",
 ) -> AuditEvent:
-    """Append one audit row. Call it inside the transaction that makes the change."""
-    return AuditEvent.objects.create(
+    """Append one audit row, linked into the hash chain. Call it inside the transaction that makes the change."""
+    event = AuditEvent(
+        created_at=timezone.now(),
         actor=actor.user,
         actor_name=actor.name[:150],
         source=actor.source,
@@ -47,3 +51,7 @@ def audit_record(
         after=after,
         reason=reason or "",
     )
+    with transaction.atomic():
+        chain_link(event)
+        event.save()
+    return event

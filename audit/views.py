@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audit import selectors
+from audit.chain import recent_chain_report
 from audit.exports import EXPORT_FORMATS, export_response
 from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
@@ -27,7 +28,12 @@ def audit_list(request):
     page_obj = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     for event in page_obj:
         event.before_json, event.after_json = _pretty_json(event.before), _pretty_json(event.after)
-    return render(request, "audit/audit_list.html", {"filters": filters, "page_obj": page_obj})
+    chain_report, verified_at = recent_chain_report(fresh=request.GET.get("verify") == "1")
+    return render(
+        request,
+        "audit/audit_list.html",
+        {"filters": filters, "page_obj": page_obj, "chain_report": chain_report, "chain_verified_at": verified_at},
+    )
 
 
 @require_GET

@@ -3,6 +3,7 @@
 To add one: write a ``Subcommand`` in its own module and list it in ``SUBCOMMANDS``.
 """
 from core.cli.apply import ApplySubcommand
+from core.cli.audit import AuditSubcommand
 from core.cli.decide import ApproveSubcommand, RejectSubcommand
 from core.cli.export_files import ExportSubcommand
 from core.cli.import_files import ImportSubcommand
@@ -19,4 +20,5 @@ SUBCOMMANDS = (
     ApplySubcommand(),
     ListSubcommand(),
     SyncUsersSubcommand(),
+    AuditSubcommand(),
 )

@@ -1,11 +1,23 @@
 from django import forms
 
 
-class ApproveForm(forms.Form):
+class _DecisionForm(forms.Form):
+    """Approve and reject share one page, so each form's field ids carry its name (one label, one textarea)."""
+
+    field_id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.field_id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ApproveForm(_DecisionForm):
+    field_id_prefix = "approve"
     comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RejectForm(forms.Form):
+class RejectForm(_DecisionForm):
+    field_id_prefix = "reject"
     comment = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -4,7 +4,15 @@ from django.core.management.base import CommandError
 
 from core.cli.actors import add_actor_argument, resolve_actor
 from core.cli.base import Subcommand
-from core.cli.workflow import add_output_arguments, emit_json, get_plan, job_payload, progress, wait_for_job
+from core.cli.workflow import (
+    add_output_arguments,
+    emit_json,
+    get_plan,
+    job_payload,
+    progress,
+    require_capability,
+    wait_for_job,
+)
 from plans import services
 from plans.models import Job
 
@@ -20,6 +28,8 @@ class ApplySubcommand(Subcommand):
 
     def handle(self, command, *, plan_id, actor_username=None, wait=False, timeout=3600, json=False, **options):
         actor = resolve_actor(actor_username)
+        require_capability(actor, "edit", "approve",
+                           refusal="only members of the Editor, Admin or Approver group start applies.")
         plan = get_plan(plan_id)
         try:
             job = services.apply_request(actor=actor, plan=plan)

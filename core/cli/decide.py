@@ -9,6 +9,8 @@ from plans import services
 
 
 class _Decision(Subcommand):
+    past_tense = ""
+
     def add_arguments(self, parser):
         parser.add_argument("plan_id", type=int, metavar="PLAN_ID")
         add_actor_argument(parser)
@@ -17,13 +19,13 @@ class _Decision(Subcommand):
     def decide(self, command, *, plan_id, actor_username, json, decision, comment):
         actor = resolve_actor(actor_username)
         if actor.user is None:
-            raise CommandError(f"Name the approver with --as USERNAME: a plan is {self.name}d by a person.")
+            raise CommandError(f"Name the approver with --as USERNAME: a plan is {self.past_tense} by a person.")
         plan = get_plan(plan_id)
         try:
             plan = decision(actor=actor, plan=plan, comment=comment)
         except (ValidationError, PermissionDenied) as error:
             messages = error.messages if isinstance(error, ValidationError) else [str(error)]
-            raise CommandError(f"Plan #{plan_id} was not {self.name}d: {' '.join(messages)}") from None
+            raise CommandError(f"Plan #{plan_id} was not {self.past_tense}: {' '.join(messages)}") from None
         if json:
             emit_json(command, plan_payload(plan))
         else:
@@ -32,6 +34,7 @@ class _Decision(Subcommand):
 
 class ApproveSubcommand(_Decision):
     name = "approve"
+    past_tense = "approved"
     help = "Approve a plan (Approver group; not its requester nor an editor of the state it carries)."
 
     def add_arguments(self, parser):
@@ -45,6 +48,7 @@ class ApproveSubcommand(_Decision):
 
 class RejectSubcommand(_Decision):
     name = "reject"
+    past_tense = "rejected"
     help = "Reject a plan with a comment; its change sets are deleted."
 
     def add_arguments(self, parser):

@@ -35,9 +35,9 @@ class ImportSubcommand(Subcommand):
             command.stdout.write(line)
 
 
-def refusal_message(problems: list[str]) -> str:
+def refusal_message(problems: list[str], *, nothing_done: str = "Nothing was imported") -> str:
     shown = problems[:MAX_PROBLEMS_SHOWN]
-    lines = [f"Nothing was imported; {len(problems)} problem{'s' if len(problems) != 1 else ''} to fix:"]
+    lines = [f"{nothing_done}; {len(problems)} problem{'s' if len(problems) != 1 else ''} to fix:"]
     lines.extend(f"  - {problem}" for problem in shown)
     if len(problems) > len(shown):
         lines.append(f"  … and {len(problems) - len(shown)} more.")

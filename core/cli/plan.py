@@ -4,7 +4,14 @@ from django.core.management.base import CommandError
 
 from core.cli.actors import add_actor_argument, resolve_actor
 from core.cli.base import Subcommand
-from core.cli.workflow import add_output_arguments, emit_json, plan_payload, progress, wait_for_job
+from core.cli.workflow import (
+    add_output_arguments,
+    emit_json,
+    plan_payload,
+    progress,
+    require_capability,
+    wait_for_job,
+)
 from plans import services
 from plans.models import Job, Plan
 
@@ -21,6 +28,7 @@ class PlanSubcommand(Subcommand):
 
     def handle(self, command, *, teardown=False, actor_username=None, wait=False, timeout=3600, json=False, **options):
         actor = resolve_actor(actor_username)
+        require_capability(actor, "edit", refusal="only members of the Editor or Admin group request plans.")
         plan = services.plan_request(actor=actor, teardown=teardown)
         progress(command, f"Plan #{plan.pk} requested{' (teardown)' if teardown else ''}.", as_json=json)
         if wait:

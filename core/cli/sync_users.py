@@ -7,10 +7,13 @@ from django.core.management.base import CommandError
 from core.cli.actors import add_actor_argument, resolve_actor
 from core.cli.base import Subcommand
 from core.cli.import_files import refusal_message
+from core.cli.workflow import require_capability
 from core.importing.files import InputFileError, load_file
 from core.importing.problems import Problems
 from core.importing.user_map import parse_user_map
 from memberships.services import memberships_sync
+
+NOTHING_CHANGED = "No membership was changed"
 
 
 class SyncUsersSubcommand(Subcommand):
@@ -23,6 +26,7 @@ class SyncUsersSubcommand(Subcommand):
 
     def handle(self, command, *, users, actor_username=None, **options):
         actor = resolve_actor(actor_username)
+        require_capability(actor, "edit", refusal="only members of the Editor or Admin group change memberships.")
         path = Path(users)
         try:
             data = load_file(path)
@@ -31,14 +35,14 @@ class SyncUsersSubcommand(Subcommand):
         problems = Problems()
         groups = parse_user_map(data, source=str(path), problems=problems)
         if problems.messages:
-            raise CommandError(refusal_message(problems.messages))
+            raise CommandError(refusal_message(problems.messages, nothing_done=NOTHING_CHANGED))
         user_map = {}
         for group in groups:
             user_map.setdefault(group.account_name, {})[group.role_name] = group.user_names
         try:
             result = memberships_sync(actor=actor, user_map=user_map, reason=f"sync_users {path.name}")
         except ValidationError as error:
-            raise CommandError(refusal_message(error.messages)) from None
+            raise CommandError(refusal_message(error.messages, nothing_done=NOTHING_CHANGED)) from None
         for membership in result.granted:
             command.stdout.write(f"  + {membership.iam_user.user_name} → {membership.group_name}")
         for revoked in result.revoked:

@@ -5,6 +5,8 @@ import time
 
 from django.core.management.base import CommandError
 
+from audit.services import Actor
+from core.permissions import has_capability
 from plans.models import Job, Plan
 
 POLL_SECONDS = 0.5
@@ -26,6 +28,15 @@ def _positive_seconds(text: str) -> float:
     if not 0 < value <= 86_400:
         raise argparse.ArgumentTypeError("the timeout must be between 0 and 86400 seconds.")
     return value
+
+
+def require_capability(actor: Actor, *capabilities: str, refusal: str) -> None:
+    """``--as`` names a console user: the command line lets them do only what the console lets them do.
+
+    Without ``--as`` the actor is the operator's own system name, trusted as any shell on the server is.
+    """
+    if actor.user is not None and not any(has_capability(actor.user, capability) for capability in capabilities):
+        raise CommandError(f"--as {actor.name}: {refusal}")
 
 
 def get_plan(plan_id: int) -> Plan:
@@ -52,7 +63,7 @@ def wait_for_job(command, job: Job, *, timeout: float, as_json: bool) -> Job:
         if job.is_finished:
             return job
         if time.monotonic() > deadline:
-            raise CommandError(f"Job #{job.pk} has not finished after {timeout:.0f} s; it goes on in the background.")
+            raise CommandError(f"Job #{job.pk} has not finished after {timeout:g} s; it goes on in the background.")
         time.sleep(POLL_SECONDS)
 
 

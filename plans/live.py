@@ -15,7 +15,7 @@ def live_roles() -> dict:
     paths = dict(RoleDefinition.objects.values_list("logical_name", "path"))
 
     def read(account):
-        entry = {"name": account.name, "account_id": account.account_id, "roles": [], "error": ""}
+        entry = {"name": account.name, "account_id": account.account_id, "roles": [], "error": "", "note": ""}
         try:
             for role in aws.stack_roles(account_access(account, master), counter, stack_name=master.stack_name):
                 entry["roles"].append({
@@ -24,7 +24,10 @@ def live_roles() -> dict:
                     "arn": f"arn:aws:iam::{account.account_id or '?'}:role{paths.get(role['logical_id'], '/')}{role['role_name']}",
                 })
         except aws.AwsError as error:
-            entry["error"] = "No stack yet." if "does not exist" in str(error) else str(error)
+            if "does not exist" in str(error):
+                entry["note"] = "No stack yet."
+            else:
+                entry["error"] = str(error)
         return entry
 
     with ThreadPoolExecutor(max_workers=8) as pool:

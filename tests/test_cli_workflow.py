@@ -185,13 +185,18 @@ def test_plan_wait_prints_the_plan_and_what_to_do_next(sample_world, worker):
 def test_a_blocked_plan_says_what_blocks_it(sample_world, worker):
     sample_world.session("master").client("iam").delete_user(UserName="finance.ng")
 
-    payload = one_json_object(rolemodel("plan", "--wait", "--json", "--as", "eddie")[0])
+    out = StringIO()
+    with pytest.raises(CommandError, match="is blocked and cannot be approved"):
+        call_command("rolemodel", "plan", "--wait", "--json", "--as", "eddie", stdout=out)
+    payload = one_json_object(out.getvalue())
 
     assert payload["status"] == "blocked" and payload["blocked"] is True
     assert "IAM user finance.ng does not exist in the master account." in payload["blocks"]
     assert payload["api_calls"]["writes"] == 0
-    text, _ = rolemodel("plan", "--wait", "--as", "eddie")
-    assert "  BLOCKED: IAM user finance.ng does not exist in the master account." in text.splitlines()
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("rolemodel", "plan", "--wait", "--as", "eddie", stdout=out)
+    assert "  BLOCKED: IAM user finance.ng does not exist in the master account." in out.getvalue().splitlines()
 
 
 def test_planning_that_fails_exits_with_the_reason(sample_world, worker, monkeypatch):

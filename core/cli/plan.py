@@ -41,6 +41,8 @@ class PlanSubcommand(Subcommand):
             write_plan(command, plan)
         if plan.status == Plan.Status.FAILED:
             raise CommandError(f"Planning failed: {plan.error}")
+        if plan.status == Plan.Status.BLOCKED:
+            raise CommandError(f"Plan #{plan.pk} is blocked and cannot be approved: fix what it lists, then plan again.")
 
 
 def write_plan(command, plan: Plan) -> None:

@@ -22,4 +22,21 @@ if [ "${CI:-}" = "true" ] || [ "${ROLEMODEL_TEST_SERVICES:-}" = "real" ]; then
   export ROLEMODEL_REQUIRE_REAL_SERVICES=true
 fi
 
+# The browser tests (tests/browser) drive Debian's Chromium and never skip: install it when missing.
+CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then
+  echo "Installing Chromium for the browser tests (${CHROMIUM} is missing)…"
+  as_root=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "Chromium is missing and installing it needs root (no sudo here)." >&2; exit 1; }
+    as_root=(sudo)
+  fi
+  if ! { "${as_root[@]}" apt-get update \
+         && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }; then
+    echo "Could not install Debian's chromium; the browser tests need it at ${CHROMIUM}." >&2
+    exit 1
+  fi
+  [ -x "$CHROMIUM" ] || { echo "chromium was installed but ${CHROMIUM} does not exist; set CHROMIUM_PATH." >&2; exit 1; }
+fi
+
 exec .venv/bin/python -m pytest "$@"

@@ -3,8 +3,9 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import AssumableAccount, MasterAccount
 from core import limits
+from core.form_fields import reason_field
+from core.validators import no_control_characters
 
-REASON_HELP = "Optional; kept in the audit history."
 
 
 class AccountForm(forms.Form):
@@ -12,16 +13,26 @@ class AccountForm(forms.Form):
 
     name = forms.CharField(
         help_text=f"Used in group names (<account>.<role>); letters, digits and + = , @ _ -; at most {limits.ACCOUNT_NAME_MAX}.",
+        validators=[no_control_characters],
     )
-    account_id = forms.CharField(required=False, label="Account id", help_text="12 digits.")
-    description = forms.CharField(required=False)
-    profile = forms.CharField(required=False, help_text="Named AWS profile (as in the original tool).")
+    account_id = forms.CharField(
+        required=False, label="Account id", help_text="12 digits.", validators=[no_control_characters]
+    )
+    description = forms.CharField(required=False, validators=[no_control_characters])
+    profile = forms.CharField(
+        required=False, help_text="Named AWS profile (as in the original tool).", validators=[no_control_characters]
+    )
     role_arn = forms.CharField(
-        required=False, label="Role ARN", help_text="Or: a role assumed from the master session (the modern way)."
+        required=False,
+        label="Role ARN",
+        help_text="Or: a role assumed from the master session (the modern way).",
+        validators=[no_control_characters],
     )
-    external_id = forms.CharField(required=False, label="External id", help_text="Only with a role ARN.")
+    external_id = forms.CharField(
+        required=False, label="External id", help_text="Only with a role ARN.", validators=[no_control_characters]
+    )
     enabled = forms.BooleanField(required=False, initial=True)
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+    reason = reason_field()
 
     def __init__(self, *args, account: AssumableAccount | None = None, **kwargs):
         if account is not None:
@@ -32,6 +43,9 @@ class AccountForm(forms.Form):
     def clean_name(self):
         # The database constraint would say the same above the form; here it lands on the field.
         name = self.cleaned_data["name"]
+        if len(name) > limits.ACCOUNT_NAME_MAX:
+            # No stored name is this long; the model says why. (SQLite refuses a LIKE pattern of 50,000+ characters.)
+            return name
         others = AssumableAccount.objects.filter(name__iexact=name)
         if self.account is not None:
             others = others.exclude(pk=self.account.pk)
@@ -49,25 +63,33 @@ class AccountForm(forms.Form):
 
 
 class AccountDeleteForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
+    reason = reason_field(
+        required=True, rows=3,
         help_text="Why the account leaves the console; kept in the audit history with every revoked membership.",
     )
 
 
 class MasterAccountForm(forms.Form):
-    account_id = forms.CharField(required=False, label="Account id", help_text="12 digits.")
-    profile = forms.CharField(required=False, help_text="Named AWS profile; empty means the default credential chain.")
-    region = forms.CharField()
+    account_id = forms.CharField(
+        required=False, label="Account id", help_text="12 digits.", validators=[no_control_characters]
+    )
+    profile = forms.CharField(
+        required=False,
+        help_text="Named AWS profile; empty means the default credential chain.",
+        validators=[no_control_characters],
+    )
+    region = forms.CharField(validators=[no_control_characters])
     stack_name = forms.CharField(
-        label="Stack name", help_text="The CloudFormation stack that holds the roles in every assumable account."
+        label="Stack name",
+        help_text="The CloudFormation stack that holds the roles in every assumable account.",
+        validators=[no_control_characters],
     )
     group_quota = forms.IntegerField(
         label="Group quota",
         help_text=f"IAM groups allowed in the master account ({limits.GROUPS_PER_ACCOUNT_DEFAULT} by default, "
         f"{limits.GROUPS_PER_ACCOUNT_MAX} at most).",
     )
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+    reason = reason_field()
 
     def __init__(self, *args, master: MasterAccount, **kwargs):
         kwargs.setdefault("initial", master.snapshot())

@@ -91,10 +91,17 @@ def export_notes() -> list[str]:
 
 def export_files(directory: Path, *, overwrite: bool = False) -> ExportResult:
     """Write the three files into ``directory`` (created if missing); refuse to replace files unless asked."""
-    if directory.exists() and not directory.is_dir():
-        raise ExportRefused(f"{directory} exists and is not a directory.")
     targets = [directory / name for name in EXPORT_FILES]
-    existing = [path for path in targets if path.exists()]
+    try:
+        if directory.exists() and not directory.is_dir():
+            raise ExportRefused(f"{directory} exists and is not a directory.")
+        existing = [path for path in targets if path.exists()]
+        folders = [path for path in existing if path.is_dir()]
+    except OSError as error:  # a name too long, say: exists() raises for more than "no such file"
+        raise ExportRefused(f"Cannot write to {directory}: {error.strerror}.") from None
+    if folders:
+        # Refused before the first file is written, so the export is not left half done.
+        raise ExportRefused(f"{', '.join(str(path) for path in folders)} is a directory; choose another directory.")
     if existing and not overwrite:
         raise ExportRefused(
             f"{', '.join(str(path) for path in existing)} already exist(s); use --force to replace, "

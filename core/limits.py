@@ -152,6 +152,10 @@ def parse_policy_text(text: str, *, label: str = "The policy") -> dict:
             code="json",
             params={"line": error.lineno, "column": error.colno},
         ) from None
+    except RecursionError:
+        raise ValidationError(f"{label} is nested too deeply to be a policy.", code="json") from None
+    except ValueError:  # an integer of more than 4,300 digits, which Python refuses to read
+        raise ValidationError(f"{label} holds a number with more digits than any policy needs.", code="json") from None
     validate_policy_document(document, label=label)
     return document
 

@@ -8,8 +8,9 @@ It is PyYAML's ``SafeLoader`` with four changes:
    of becoming a date, and ``012345678901`` stays text instead of becoming an octal number, so
    account ids and policy versions survive. Only ``true``/``false`` are booleans (``no`` is text).
 3. Anchors and aliases work, within a budget: more than ``MAX_ALIAS_USES`` alias uses, or a document
-   that would expand to more than ``MAX_NODES`` nodes or nest deeper than ``MAX_DEPTH``, is refused
-   (a "billion laughs" file is a few hundred bytes that expand to gigabytes).
+   that would expand to more than ``MAX_NODES`` nodes or ``MAX_CHARACTERS`` characters of text or nest
+   deeper than ``MAX_DEPTH``, is refused (a "billion laughs" file is a few hundred bytes that expand to
+   gigabytes; a megabyte of text aliased a hundred times is as bad).
 4. A key given twice in one mapping is an error instead of the last one silently winning.
 
 Every refusal is a :class:`YAMLInputError` whose message names the source and the line.
@@ -20,8 +21,11 @@ import yaml
 from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 
+from core.validators import shown_safely
+
 MAX_ALIAS_USES = 100
 MAX_NODES = 100_000
+MAX_CHARACTERS = 10_000_000
 MAX_DEPTH = 64
 
 # Tags whose argument becomes the value of a ``Fn::<name>`` key.
@@ -61,6 +65,7 @@ class CloudFormationLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._alias_uses = 0
         self._node_count = 0
+        self._character_count = 0
         self._depth = 0
         self._subtree_sizes = {}
         self._checked_mappings = set()
@@ -76,26 +81,35 @@ class CloudFormationLoader(yaml.SafeLoader):
             size = self._subtree_sizes.get(id(node))
             if size is None:
                 raise ComposerError(None, None, "an alias refers to the mapping or list that contains it", mark)
-            self._count_nodes(size, mark)
+            self._count_nodes(*size, mark)
             return node
         mark = self.peek_event().start_mark
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep; refused", mark)
-        start = self._node_count
+        start_nodes, start_characters = self._node_count, self._character_count
         try:
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
-        self._count_nodes(1, mark)
-        self._subtree_sizes[id(node)] = self._node_count - start
+        self._count_nodes(1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0, mark)
+        self._subtree_sizes[id(node)] = (self._node_count - start_nodes, self._character_count - start_characters)
         return node
 
-    def _count_nodes(self, how_many, mark):
+    def _count_nodes(self, how_many, characters, mark):
         self._node_count += how_many
+        self._character_count += characters
         if self._node_count > MAX_NODES:
             raise ComposerError(
                 None, None, f"the document expands to more than {MAX_NODES:,} values (too large, or too many aliases)", mark
+            )
+        if self._character_count > MAX_CHARACTERS:
+            raise ComposerError(
+                None,
+                None,
+                f"the document expands to more than {MAX_CHARACTERS:,} characters of text "
+                "(too many aliases of long text)",
+                mark,
             )
 
     # -- constructor: duplicate keys --------------------------------------------------------------
@@ -145,7 +159,27 @@ def _refuse(loader, node):
     raise ConstructorError(None, None, f"the tag {node.tag} is not allowed in these files", node.start_mark)
 
 
-CloudFormationLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+def _refusing_bad_values(construct, kind: str):
+    """A scalar constructor that names the line of a value it cannot read (``!!int abc``, ``!!bool maybe``,
+    an integer of more than 4,300 digits) instead of raising a bare ``ValueError`` or ``KeyError``."""
+
+    def construct_or_refuse(loader, node):
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, IndexError):
+            shown = shown_safely(node.value)
+            raise ConstructorError(None, None, f"“{shown}” cannot be read as {kind}", node.start_mark) from None
+
+    return construct_or_refuse
+
+
+CloudFormationLoader.add_constructor("tag:yaml.org,2002:int", _refusing_bad_values(_construct_int, "a whole number"))
+CloudFormationLoader.add_constructor(
+    "tag:yaml.org,2002:float", _refusing_bad_values(yaml.SafeLoader.construct_yaml_float, "a number")
+)
+CloudFormationLoader.add_constructor(
+    "tag:yaml.org,2002:bool", _refusing_bad_values(yaml.SafeLoader.construct_yaml_bool, "true or false")
+)
 for _unsupported in ("timestamp", "binary", "set", "omap", "pairs"):
     CloudFormationLoader.add_constructor(f"tag:yaml.org,2002:{_unsupported}", _refuse)
 

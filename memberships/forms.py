@@ -3,6 +3,8 @@ from django.utils import timezone
 
 from accounts.models import AssumableAccount
 from core import limits
+from core.form_fields import ModelIdsField, reason_field
+from core.validators import no_control_characters, no_control_characters_except_line_breaks
 from memberships.models import IAMUser
 from memberships.selectors import grantable_pairs, pair_value
 from roles.models import RoleDefinition
@@ -10,7 +12,10 @@ from roles.models import RoleDefinition
 
 def _id_or_none(value) -> int | None:
     """A database id from a query string, or None for anything that is not one."""
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    # ASCII decimals only ("²" is a digit int() refuses), and no longer than a 64-bit id (int() refuses 5,000 digits).
+    if isinstance(value, str) and value.isascii() and value.isdecimal() and len(value) <= 19:
+        return int(value)
+    return None
 
 
 class MembershipFilterForm(forms.Form):
@@ -29,7 +34,7 @@ class MembershipGrantForm(forms.Form):
     """Grants every chosen IAM user every chosen (account, role) group: one user into several
     groups, several users into one group, or any cross product of the two."""
 
-    users = forms.ModelMultipleChoiceField(
+    users = ModelIdsField(
         queryset=IAMUser.objects.order_by("user_name"),
         label="IAM users",
         widget=forms.SelectMultiple(attrs={"size": 10}),
@@ -49,6 +54,7 @@ class MembershipGrantForm(forms.Form):
         max_length=500,
         error_messages={"required": "Say why this access is needed: the reason is kept in the audit history."},
         help_text="Kept in the audit history and shown to the approver.",
+        validators=[no_control_characters_except_line_breaks],
     )
     expires_at = forms.DateTimeField(
         required=False,
@@ -101,16 +107,21 @@ class MembershipGrantForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=500, required=False, help_text="Optional; kept in the audit history.")
+    reason = reason_field(max_length=500)
+
+    def error_text(self) -> str:
+        return " ".join(message for errors in self.errors.values() for message in errors)
 
 
 class IAMUserForm(forms.Form):
     user_name = forms.CharField(
-        max_length=limits.USER_NAME_MAX, help_text="Exactly as in the master account's IAM (letters, digits and + = , . @ _ -)."
+        max_length=limits.USER_NAME_MAX,
+        help_text="Exactly as in the master account's IAM (letters, digits and + = , . @ _ -).",
+        validators=[no_control_characters],
     )
-    display_name = forms.CharField(max_length=200, required=False)
+    display_name = forms.CharField(max_length=200, required=False, validators=[no_control_characters])
     email = forms.EmailField(required=False)
-    reason = forms.CharField(max_length=500, required=False, help_text="Optional; kept in the audit history.")
+    reason = reason_field(max_length=500)
 
     FIELDS = ("user_name", "display_name", "email")
 

@@ -88,7 +88,7 @@ def membership_remove(request, pk: int):
     membership = get_object_or_404(Membership.objects.select_related("iam_user", "account", "role"), pk=pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The reason is too long (at most 500 characters); nothing was removed.")
+        messages.error(request, f"{form.error_text()} Nothing was removed.")
     else:
         services.membership_revoke(actor=Actor.from_user(request.user), membership=membership, reason=form.cleaned_data["reason"])
         messages.success(request, f"Removed {membership.iam_user.user_name} from {membership.group_name}.")
@@ -149,7 +149,7 @@ def iam_user_delete(request, pk: int):
     iam_user = get_object_or_404(IAMUser, pk=pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The reason is too long (at most 500 characters); nothing was removed.")
+        messages.error(request, f"{form.error_text()} Nothing was removed.")
         return redirect("memberships:iam_user_detail", pk=iam_user.pk)
     name = iam_user.user_name
     services.iam_user_delete(actor=Actor.from_user(request.user), iam_user=iam_user, reason=form.cleaned_data["reason"])

@@ -1,5 +1,7 @@
 from django import forms
 
+from core.validators import no_control_characters_except_line_breaks
+
 
 class _DecisionForm(forms.Form):
     """Approve and reject share one page, so each form's field ids carry its name (one label, one textarea)."""
@@ -13,7 +15,12 @@ class _DecisionForm(forms.Form):
 
 class ApproveForm(_DecisionForm):
     field_id_prefix = "approve"
-    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[no_control_characters_except_line_breaks],
+    )
 
 
 class RejectForm(_DecisionForm):
@@ -22,6 +29,7 @@ class RejectForm(_DecisionForm):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why you reject this plan."},
+        validators=[no_control_characters_except_line_breaks],
     )
 
 

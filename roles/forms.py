@@ -5,9 +5,13 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import AssumableAccount
 from core import limits
+from core.form_fields import ModelIdsField, reason_field
+from core.validators import (
+    no_control_characters,
+    no_control_characters_except_line_breaks,
+    validate_document_text,
+)
 from roles.models import InlinePolicy, RoleDefinition
-
-REASON_HELP = "Optional; kept in the audit history."
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -37,16 +41,20 @@ def format_tags(tags: dict) -> str:
 
 class RoleForm(forms.Form):
     logical_name = forms.CharField(
+        validators=[no_control_characters],
         label="Logical name",
         help_text="CloudFormation logical name, letters and digits only; used in group names (<account>.<role>).",
     )
     role_name = forms.CharField(
         required=False,
+        validators=[no_control_characters],
         label="Role name",
         help_text=f"The IAM role name people type in Switch Role; empty means the logical name. At most {limits.ROLE_NAME_MAX}.",
     )
-    path = forms.CharField(initial="/", help_text="Starts and ends with “/”.")
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    path = forms.CharField(initial="/", help_text="Starts and ends with “/”.", validators=[no_control_characters])
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), validators=[no_control_characters_except_line_breaks]
+    )
     require_mfa = forms.BooleanField(
         required=False, initial=True, label="Require MFA", help_text="Trust only sessions signed in with MFA."
     )
@@ -56,26 +64,33 @@ class RoleForm(forms.Form):
         help_text=f"{limits.SESSION_DURATION_MIN}–{limits.SESSION_DURATION_MAX} (1 to 12 hours).",
     )
     permissions_boundary_arn = forms.CharField(
-        required=False, label="Permissions boundary ARN", help_text="Optional managed policy ARN."
+        required=False,
+        label="Permissions boundary ARN",
+        help_text="Optional managed policy ARN.",
+        validators=[no_control_characters],
     )
     managed_policy_arns = forms.CharField(
         required=False,
         label="Managed policy ARNs",
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=f"One ARN per line; at most {limits.MANAGED_POLICIES_PER_ROLE_DEFAULT}.",
+        validators=[no_control_characters_except_line_breaks],
     )
     tags = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="One key=value per line."
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One key=value per line.",
+        validators=[no_control_characters_except_line_breaks],
     )
     applies_to_all_accounts = forms.BooleanField(
         required=False, initial=True, label="Applies to all accounts", help_text="As in the original tool."
     )
-    accounts = forms.ModelMultipleChoiceField(
+    accounts = ModelIdsField(
         queryset=AssumableAccount.objects.order_by("name"),
         required=False,
         help_text="When the role does not apply to all accounts: the accounts it applies to.",
     )
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+    reason = reason_field()
 
     def __init__(self, *args, role: RoleDefinition | None = None, **kwargs):
         if role is not None:
@@ -89,6 +104,9 @@ class RoleForm(forms.Form):
 
     def clean_logical_name(self):
         logical_name = self.cleaned_data["logical_name"]
+        if len(logical_name) > limits.LOGICAL_ID_MAX:
+            # No stored name is this long; the model says why. (SQLite refuses a LIKE pattern of 50,000+ characters.)
+            return logical_name
         others = RoleDefinition.objects.filter(logical_name__iexact=logical_name)
         if self.role is not None:
             others = others.exclude(pk=self.role.pk)
@@ -100,9 +118,19 @@ class RoleForm(forms.Form):
         return logical_name
 
     def clean_managed_policy_arns(self):
-        return [line for _, line in _lines(self.cleaned_data["managed_policy_arns"])]
+        arns = [line for _, line in _lines(self.cleaned_data["managed_policy_arns"])]
+        # Counted before each line is checked, so a pasted file gets one message rather than thousands.
+        if len(arns) > limits.MANAGED_POLICIES_PER_ROLE_DEFAULT:
+            raise ValidationError(
+                f"A role can have at most {limits.MANAGED_POLICIES_PER_ROLE_DEFAULT} managed policies by default; "
+                f"this has {len(arns)}."
+            )
+        return arns
 
     def clean_tags(self):
+        lines = _lines(self.cleaned_data["tags"])
+        if len(lines) > limits.TAGS_PER_ROLE_MAX:
+            raise ValidationError(f"A role can carry at most {limits.TAGS_PER_ROLE_MAX} tags; this has {len(lines)}.")
         return parse_tags(self.cleaned_data["tags"])
 
     def clean(self):
@@ -119,20 +147,23 @@ class RoleForm(forms.Form):
 
 
 class RoleDeleteForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why the role goes; kept in the audit history with every revoked membership.",
+    reason = reason_field(
+        required=True, rows=3, help_text="Why the role goes; kept in the audit history with every revoked membership."
     )
 
 
 class PolicyForm(forms.Form):
-    name = forms.CharField(help_text=f"Letters, digits and + = , . @ _ -; at most {limits.POLICY_NAME_MAX}.")
+    name = forms.CharField(
+        help_text=f"Letters, digits and + = , . @ _ -; at most {limits.POLICY_NAME_MAX}.",
+        validators=[no_control_characters],
+    )
     document = forms.CharField(
         strip=False,
         widget=forms.Textarea(attrs={"rows": 20, "spellcheck": "false"}),
         help_text="A JSON policy document with “Version” and “Statement”.",
+        validators=[no_control_characters_except_line_breaks],
     )
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+    reason = reason_field()
 
     def __init__(self, *args, role: RoleDefinition, policy: InlinePolicy | None = None, **kwargs):
         if policy is not None:
@@ -142,6 +173,8 @@ class PolicyForm(forms.Form):
 
     def clean_name(self):
         name = self.cleaned_data["name"]
+        if len(name) > limits.POLICY_NAME_MAX:
+            return name  # as for role names: too long to clash, and the model says why
         others = self.role.policies.filter(name__iexact=name)
         if self.policy is not None:
             others = others.exclude(pk=self.policy.pk)
@@ -154,8 +187,11 @@ class PolicyForm(forms.Form):
         return name
 
     def clean_document(self):
-        return limits.parse_policy_text(self.cleaned_data["document"], label="The policy document")
+        document = limits.parse_policy_text(self.cleaned_data["document"], label="The policy document")
+        # JSON escapes (\u0000, \ud800) reach the database, which cannot store them, unless refused here.
+        validate_document_text(document, label="The policy document")
+        return document
 
 
 class PolicyDeleteForm(forms.Form):
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+    reason = reason_field()

@@ -80,7 +80,7 @@ def role_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 @require("edit")
 def role_create(request):
-    form = RoleForm(request.POST or None)
+    form = RoleForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             role = services.role_create(
@@ -101,7 +101,7 @@ def role_create(request):
 @require("edit")
 def role_edit(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
-    form = RoleForm(request.POST or None, role=role)
+    form = RoleForm(request.POST if request.method == "POST" else None, role=role)
     if request.method == "POST" and form.is_valid():
         try:
             role = services.role_update(
@@ -123,7 +123,7 @@ def role_edit(request, pk: int):
 @require("edit")
 def role_delete(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
-    form = RoleDeleteForm(request.POST or None)
+    form = RoleDeleteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.role_delete(actor=Actor.from_user(request.user), role=role, reason=form.cleaned_data["reason"])
         messages.success(request, f"Role {role.logical_name} removed from the desired state.")
@@ -136,7 +136,7 @@ def role_delete(request, pk: int):
 @require("edit")
 def policy_create(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
-    form = PolicyForm(request.POST or None, role=role)
+    form = PolicyForm(request.POST if request.method == "POST" else None, role=role)
     if request.method == "POST" and form.is_valid():
         try:
             policy = services.policy_create(
@@ -159,7 +159,7 @@ def policy_create(request, pk: int):
 def policy_edit(request, pk: int, policy_pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     policy = get_object_or_404(InlinePolicy, pk=policy_pk, role=role)
-    form = PolicyForm(request.POST or None, role=role, policy=policy)
+    form = PolicyForm(request.POST if request.method == "POST" else None, role=role, policy=policy)
     if request.method == "POST" and form.is_valid():
         try:
             policy = services.policy_update(
@@ -193,7 +193,7 @@ def _policy_form_context(role: RoleDefinition, form: PolicyForm, policy: InlineP
 def policy_delete(request, pk: int, policy_pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     policy = get_object_or_404(InlinePolicy, pk=policy_pk, role=role)
-    form = PolicyDeleteForm(request.POST or None)
+    form = PolicyDeleteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.policy_delete(actor=Actor.from_user(request.user), policy=policy, reason=form.cleaned_data["reason"])
         messages.success(request, f"Policy {policy.name} removed from {role.logical_name}.")

@@ -2,6 +2,8 @@
 import getpass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 
 from audit.models import AuditEvent
@@ -18,8 +20,15 @@ def add_actor_argument(parser: CommandParser) -> None:
 
 
 def resolve_actor(username: str | None) -> Actor:
-    if not username:
+    if username is None:
         return Actor.system(f"system:{_login_name()}", source=AuditEvent.Source.CLI)
+    if not username.strip():
+        raise CommandError("--as needs the username of a console user; leave --as out to act as yourself.")
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        # No console user can have this name; asking the database could fail on a NUL or a non-UTF-8 name.
+        raise CommandError(f"--as {username!r}: there is no console user with this username.") from None
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise CommandError(f"--as {username}: there is no console user with this username.")

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import CommandError
 
 from core.cli.actors import add_actor_argument, resolve_actor
+from core.cli.arguments import text_argument
 from core.cli.base import Subcommand
 from core.cli.workflow import add_output_arguments, emit_json, get_plan, plan_payload
 from plans import services
@@ -39,7 +40,7 @@ class ApproveSubcommand(_Decision):
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
-        parser.add_argument("--comment", default="", help="Optional note kept in the audit history.")
+        parser.add_argument("--comment", type=text_argument, default="", help="Optional note kept in the audit history.")
 
     def handle(self, command, *, plan_id, actor_username=None, json=False, comment="", **options):
         self.decide(command, plan_id=plan_id, actor_username=actor_username, json=json, decision=services.plan_approve,
@@ -53,7 +54,7 @@ class RejectSubcommand(_Decision):
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
-        parser.add_argument("--comment", required=True, help="Why the plan is rejected.")
+        parser.add_argument("--comment", type=text_argument, required=True, help="Why the plan is rejected.")
 
     def handle(self, command, *, plan_id, actor_username=None, json=False, comment="", **options):
         self.decide(command, plan_id=plan_id, actor_username=actor_username, json=json, decision=services.plan_reject,

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from core.cli.arguments import path_argument
 from core.cli.base import Subcommand
 from core.exporting import ExportRefused, export_files
 
@@ -12,7 +13,9 @@ class ExportSubcommand(Subcommand):
     help = "Write config.yml, roles.cf and users.yml in the original tool's formats."
 
     def add_arguments(self, parser):
-        parser.add_argument("directory", metavar="DIR", help="Directory for the three files (created if missing).")
+        parser.add_argument(
+            "directory", type=path_argument, metavar="DIR", help="Directory for the three files (created if missing)."
+        )
         parser.add_argument("--force", action="store_true", help="Replace files of the same names in DIR.")
 
     def handle(self, command, *, directory, force=False, **options):

@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from core.cli.actors import add_actor_argument, resolve_actor
+from core.cli.arguments import path_argument
 from core.cli.base import Subcommand
 from core.importing import ImportRefused, import_files
 
@@ -15,8 +16,10 @@ class ImportSubcommand(Subcommand):
     help = "Import the original tool's config, roles template and user map (creates or updates, never deletes)."
 
     def add_arguments(self, parser):
-        parser.add_argument("config", metavar="CONFIG.yml", help="The original tool's config file.")
-        parser.add_argument("--users", metavar="USERS.yml", help="The user map: account → role → IAM user names.")
+        parser.add_argument("config", type=path_argument, metavar="CONFIG.yml", help="The original tool's config file.")
+        parser.add_argument(
+            "--users", type=path_argument, metavar="USERS.yml", help="The user map: account → role → IAM user names."
+        )
         add_actor_argument(parser)
         parser.add_argument("--dry-run", action="store_true", help="Show what would change, then save nothing.")
 

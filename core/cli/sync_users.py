@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from core.cli.actors import add_actor_argument, resolve_actor
+from core.cli.arguments import path_argument
 from core.cli.base import Subcommand
 from core.cli.import_files import refusal_message
 from core.cli.workflow import require_capability
@@ -21,7 +22,7 @@ class SyncUsersSubcommand(Subcommand):
     help = "Set the members of every (account, role) group listed in USERS.yml to exactly the listed users."
 
     def add_arguments(self, parser):
-        parser.add_argument("users", metavar="USERS.yml")
+        parser.add_argument("users", type=path_argument, metavar="USERS.yml")
         add_actor_argument(parser)
 
     def handle(self, command, *, users, actor_username=None, **options):

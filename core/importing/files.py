@@ -1,11 +1,22 @@
 """Reading the files people hand to the importer, refusing anything that is not small UTF-8 text."""
+import codecs
 import json
 import stat
 from pathlib import Path
 
 from core.safe_yaml import YAMLInputError, load_yaml
+from core.validators import control_characters_in_document, control_characters_message, describe_path
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+# Windows editors save "Unicode" text this way; UTF-32 first, as its little-endian mark starts like UTF-16's.
+_OTHER_UNICODE_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 
 
 class InputFileError(ValueError):
@@ -22,6 +33,8 @@ def read_text_file(path: Path) -> str:
         raise InputFileError(f"{label}: permission denied.") from None
     except OSError as error:
         raise InputFileError(f"{label}: cannot be read ({error.strerror}).") from None
+    except ValueError:  # a NUL in the path, which no file name can hold
+        raise InputFileError(f"{label!r}: no file name can contain a NUL character.") from None
     if stat.S_ISDIR(status.st_mode):
         raise InputFileError(f"{label} is a directory; give the path of a file.")
     if not stat.S_ISREG(status.st_mode):
@@ -38,6 +51,9 @@ def read_text_file(path: Path) -> str:
         raise InputFileError(f"{label}: cannot be read ({error.strerror}).") from None
     if len(data) > MAX_FILE_BYTES:
         raise too_large
+    for byte_order_mark, encoding in _OTHER_UNICODE_ENCODINGS:
+        if data.startswith(byte_order_mark):
+            raise InputFileError(f"{label}: this is {encoding} text; save the file as UTF-8.")
     if b"\0" in data:
         line = data[: data.index(b"\0")].count(b"\n") + 1
         raise InputFileError(f"{label}, line {line}: this is a binary file, not text (it contains NUL bytes).")
@@ -74,6 +90,8 @@ def parse_text(text: str, *, source: str):
             raise InputFileError(f"{source}: the key “{error.args[0]}” is given twice in one object.") from None
         except RecursionError:
             raise InputFileError(f"{source}: the document is nested too deeply.") from None
+        except ValueError:  # Python refuses to read an integer of more than 4,300 digits
+            raise InputFileError(f"{source}: a number has too many digits to be read.") from None
     try:
         return load_yaml(text, source=source)
     except YAMLInputError as error:
@@ -82,4 +100,24 @@ def parse_text(text: str, *, source: str):
 
 def load_file(path: Path):
     """Read and parse one file; ``None`` when it holds no document at all."""
-    return parse_text(read_text_file(path), source=str(path))
+    data = parse_text(read_text_file(path), source=str(path))
+    refuse_control_characters(data, source=str(path))
+    return data
+
+
+def refuse_control_characters(data, *, source: str) -> None:
+    """Refuse control characters other than line breaks and tabs in any key or value.
+
+    The parsers let them in through escapes (``"\\0"``, ``"\\e"``, ``"\\ud800"``) and, in JSON, as raw DEL
+    and C1 characters. A NUL or an unpaired surrogate cannot even be stored by the database.
+    """
+    problem = control_characters_in_document(data)
+    if problem is None:
+        return
+    path, found, in_key = problem
+    where = describe_path(path)
+    if in_key:
+        subject = f"{source}: a key {'under ' + where if where else 'at the top level'}"
+    else:
+        subject = f"{source}: the value {'at ' + where if where else 'of the document'}"
+    raise InputFileError(control_characters_message(found, subject=subject))

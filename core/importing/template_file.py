@@ -261,7 +261,7 @@ def _role(
         fields["role_name"] = ""  # the same name the console derives from the logical id
     if "MaxSessionDuration" in properties:
         seconds = properties["MaxSessionDuration"]
-        if isinstance(seconds, str) and seconds.isdigit():
+        if isinstance(seconds, str) and seconds.isascii() and seconds.isdecimal() and len(seconds) <= 18:
             seconds = int(seconds)
         if isinstance(seconds, int) and not isinstance(seconds, bool):
             fields["max_session_duration"] = seconds

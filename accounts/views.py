@@ -10,6 +10,7 @@ from audit.selectors import history_context
 from audit.services import Actor
 from core.form_errors import add_service_error
 from core.permissions import require
+from core.sudo import require_recent_password
 
 
 @require_GET
@@ -39,7 +40,7 @@ def account_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 @require("edit")
 def account_create(request):
-    form = AccountForm(request.POST or None)
+    form = AccountForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             account = services.account_create(
@@ -57,7 +58,7 @@ def account_create(request):
 @require("edit")
 def account_edit(request, pk: int):
     account = get_object_or_404(AssumableAccount, pk=pk)
-    form = AccountForm(request.POST or None, account=account)
+    form = AccountForm(request.POST if request.method == "POST" else None, account=account)
     if request.method == "POST" and form.is_valid():
         try:
             account = services.account_update(
@@ -76,9 +77,10 @@ def account_edit(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 @require("edit")
+@require_recent_password
 def account_delete(request, pk: int):
     account = get_object_or_404(AssumableAccount, pk=pk)
-    form = AccountDeleteForm(request.POST or None)
+    form = AccountDeleteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.account_delete(actor=Actor.from_user(request.user), account=account, reason=form.cleaned_data["reason"])
         messages.success(request, f"Account {account.name} removed from the desired state.")
@@ -91,7 +93,7 @@ def account_delete(request, pk: int):
 @require("edit")
 def master_edit(request):
     master = MasterAccount.load()
-    form = MasterAccountForm(request.POST or None, master=master)
+    form = MasterAccountForm(request.POST if request.method == "POST" else None, master=master)
     if request.method == "POST" and form.is_valid():
         try:
             services.master_account_update(

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audit.services import Actor, audit_record
+from core.permissions import CONSOLE_GROUPS
 
 
 def console_user_snapshot(user: User) -> dict:
@@ -59,5 +60,40 @@ def console_user_update(
             before=before,
             after=after,
             reason="Password changed" if password else "",
+        )
+    return user
+
+
+@transaction.atomic
+def console_user_sync_from_sso(*, console_user: User | None, username: str, email: str, groups) -> User:
+    """Create or update the console user an identity provider signed in (core/sso.py).
+
+    1. Create the user without a usable password (they sign in through the IdP), or lock its row.
+    2. Set the e-mail address, and make its console groups exactly ``groups``; any other group stays.
+    3. Write one audit row, as the user, when anything changed.
+    """
+    if console_user is None:
+        user, before = User(username=username, email=email), None
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+    else:
+        user = User.objects.select_for_update().get(pk=console_user.pk)
+        before = console_user_snapshot(user)
+        if email and user.email != email:
+            user.email = email
+            user.save(update_fields=["email"])
+    user.groups.remove(*Group.objects.filter(name__in=CONSOLE_GROUPS).exclude(name__in=groups))
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    after = console_user_snapshot(user)
+    if after != before:
+        audit_record(
+            actor=Actor.from_user(user),
+            action="create" if before is None else "update",
+            object_type="console user",
+            obj=user,
+            before=before,
+            after=after,
+            reason="Single sign-on: console roles from the identity provider's groups",
         )
     return user

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -7,9 +8,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import AssumableAccount, MasterAccount
 from audit.models import AuditEvent
 from audit.services import Actor
-from core import selectors, services_users
+from core import selectors, services_users, sudo
 from core.desired_state import desired_state_problems
-from core.forms import ConsoleUserForm
+from core.forms import ConsoleUserForm, PasswordConfirmForm
 from core.permissions import require
 from memberships.models import IAMUser, Membership
 from plans import selectors as plan_selectors
@@ -44,7 +45,7 @@ def console_user_list(request):
 @require_http_methods(["GET", "POST"])
 @require("manage_users")
 def console_user_create(request):
-    form = ConsoleUserForm(request.POST or None, creating=True)
+    form = ConsoleUserForm(request.POST if request.method == "POST" else None, creating=True)
     if request.method == "POST" and form.is_valid():
         try:
             user = services_users.console_user_create(actor=Actor.from_user(request.user), **form.cleaned_data)
@@ -60,7 +61,9 @@ def console_user_create(request):
 @require("manage_users")
 def console_user_edit(request, pk: int):
     console_user = get_object_or_404(User, pk=pk)
-    form = ConsoleUserForm(request.POST or None, creating=False, instance_user=console_user)
+    form = ConsoleUserForm(
+        request.POST if request.method == "POST" else None, creating=False, instance_user=console_user
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services_users.console_user_update(
@@ -72,3 +75,25 @@ def console_user_edit(request, pk: int):
             messages.success(request, f"Console user {console_user.username} updated.")
             return redirect("core:console_user_list")
     return render(request, "core/console_user_form.html", {"form": form, "creating": False, "console_user": console_user})
+
+
+@require_http_methods(["GET", "POST"])
+@require("view")
+def confirm_password(request):
+    """Sudo mode's page: the password again, then back to ``next`` (a page of this site only)."""
+    next_url = sudo.safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
+    form = PasswordConfirmForm(request, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        sudo.mark_password_confirmed(request)
+        return redirect(next_url)
+    context = {"form": form, "next": next_url, "has_password": request.user.has_usable_password()}
+    return render(request, "core/confirm_password.html", context)
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes answers with this page, instead of the login page, while a user name + address is locked out."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    return render(request, "registration/locked_out.html", context, status=429)

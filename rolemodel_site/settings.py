@@ -3,9 +3,11 @@
 With nothing configured the console runs on the embedded default: SQLite in ``var/``
 and a Celery broker kept in files under ``var/celery/`` that needs no server.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp import constants as csp_constants
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -39,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
+    "axes",  # before core: core's login audit reads what axes notes on the request
     "core",
     "audit",
     "accounts",
@@ -49,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "rolemodel_site.urls"
@@ -142,6 +148,60 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): scripts, styles and requests from our own origin only; nothing
+# inline (templates have no <script> bodies nor style="" attributes, htmx injects no <style>); no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF],
+        "style-src": [csp_constants.SELF],
+        "img-src": [csp_constants.SELF],
+        "connect-src": [csp_constants.SELF],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+        "base-uri": [csp_constants.NONE],
+        "object-src": [csp_constants.NONE],
+    }
+}
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one user name from one
+# address, that pair is locked out for LOGIN_LOCKOUT_MINUTES; a success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out pair before any password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The lockout ends LOGIN_LOCKOUT_MINUTES after it began, as the lockout page says; more tries do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "core.views.login_locked_out"  # a page saying for how long, status 429
+AXES_VERBOSE = False  # no banner on every start; failures are in the audit history anyway
+
+# Sudo mode: removing an account or planning a teardown asks for the password again unless it
+# was given (at login or on the confirmation page) within this many seconds.
+ROLEMODEL_SUDO_SECONDS = env.int("ROLEMODEL_SUDO_SECONDS", default=600)
+
+# Optional single sign-on (OpenID Connect, mozilla-django-oidc): off unless OIDC_RP_CLIENT_ID is set.
+# The IdP's group claim decides the console roles on every sign-in (core/sso.py).
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_GROUP_MAP = env.str("OIDC_GROUP_MAP", default="")  # "idp-admins=Admin,idp-approvers=Approver,..."
+if OIDC_RP_CLIENT_ID:
+    OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT")
+    OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+    # Tokens signed with the IdP's key pair are checked against its published keys.
+    OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT") if OIDC_RP_SIGN_ALGO.startswith(("RS", "ES")) else None
+    OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+    OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+    OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+    LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
+    AUTHENTICATION_BACKENDS.append("core.sso.ConsoleOIDCBackend")
 
 LOGGING = {
     "version": 1,
@@ -191,3 +251,25 @@ CELERY_BEAT_SCHEDULE = {
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
 # How long an apply waits for one stack to leave *_IN_PROGRESS before failing the account.
 ROLEMODEL_STACK_TIMEOUT_SECONDS = env.int("ROLEMODEL_STACK_TIMEOUT_SECONDS", default=1800)
+
+# Every AWS call is bounded, so an AWS that stops answering fails a job instead of hanging it:
+# at most about MAX_ATTEMPTS × (CONNECT + READ timeout) plus botocore's pauses between attempts.
+ROLEMODEL_AWS_CONNECT_TIMEOUT = env.float("ROLEMODEL_AWS_CONNECT_TIMEOUT", default=5.0)
+ROLEMODEL_AWS_READ_TIMEOUT = env.float("ROLEMODEL_AWS_READ_TIMEOUT", default=30.0)
+ROLEMODEL_AWS_MAX_ATTEMPTS = env.int("ROLEMODEL_AWS_MAX_ATTEMPTS", default=8)
+# A running job's worker beats every few seconds; a queued or running job without a beat for this
+# long was abandoned (its worker was killed or lost) and is marked failed, by the beat task below
+# and at the start of every plan and apply request.
+ROLEMODEL_JOB_LEASE_SECONDS = env.int("ROLEMODEL_JOB_LEASE_SECONDS", default=300)
+# A job no worker has taken for this long fails too (no worker runs, or its message was lost). It is
+# longer than the lease because a job may wait behind an apply that is busy for many minutes.
+ROLEMODEL_JOB_QUEUE_TIMEOUT_SECONDS = env.int("ROLEMODEL_JOB_QUEUE_TIMEOUT_SECONDS", default=3600)
+CELERY_BEAT_SCHEDULE["reap-abandoned-jobs"] = {
+    "task": "plans.tasks.reap_abandoned_jobs_task",
+    "schedule": env.int("ROLEMODEL_JOB_REAPER_INTERVAL_SECONDS", default=60),
+}
+# A database that does not answer gets a clear "try again" page (503), not a server error.
+MIDDLEWARE += ["core.db_unavailable.DatabaseUnavailableMiddleware"]
+# kombu's own file transport can hand a worker a message before it is written (the worker then
+# stops); this one writes each message under a temporary name and renames it into place.
+import rolemodel_site.file_broker  # noqa: E402,F401 - registers itself for filesystem:// URLs

@@ -2,8 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from core import sso
+from core.forms import LoginForm
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("core.urls")),
     path("accounts/", include("accounts.urls")),
@@ -13,3 +20,5 @@ urlpatterns = [
     path("plans/", include("plans.urls")),
     path("django-admin/", admin.site.urls),
 ]
+if sso.enabled():  # optional single sign-on: without OIDC_RP_CLIENT_ID these URLs do not exist
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

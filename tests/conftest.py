@@ -2,8 +2,10 @@ import os
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.contrib.auth.signals import user_logged_in
 
 from audit.services import Actor
+from core import login_audit
 from core.permissions import CONSOLE_GROUPS
 
 pytest_plugins = ["tests.e2e_fixtures"]
@@ -63,10 +65,18 @@ def editor_actor(people) -> Actor:
 
 @pytest.fixture
 def client_for(client):
-    """``client_for(user)`` → the test client logged in as that user."""
+    """``client_for(user)`` → the test client logged in as that user.
+
+    A shortcut past the login form, so it writes no sign-in audit row (tests/test_security_login.py
+    covers those); it still counts as the recent password confirmation a sign-in gives (core/sudo.py).
+    """
 
     def login(user):
-        client.force_login(user)
+        user_logged_in.disconnect(dispatch_uid=login_audit.LOGIN_RECEIVER)
+        try:
+            client.force_login(user)
+        finally:
+            user_logged_in.connect(login_audit.record_login, dispatch_uid=login_audit.LOGIN_RECEIVER)
         return client
 
     return login

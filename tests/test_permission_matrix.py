@@ -11,6 +11,8 @@ from tests.factories import AccountFactory, IAMUserFactory, MasterAccountFactory
 # url name → (allowed methods, capabilities any one of which grants access)
 EXPECTED = {
     "core:dashboard": ({"GET"}, {"view"}),
+    # Sudo mode's password confirmation: any console role may be asked for it.
+    "core:sudo": ({"GET", "POST"}, {"view"}),
     "core:console_user_list": ({"GET"}, {"manage_users"}),
     "core:console_user_create": ({"GET", "POST"}, {"manage_users"}),
     "core:console_user_edit": ({"GET", "POST"}, {"manage_users"}),
@@ -50,7 +52,8 @@ EXPECTED = {
     "plans:job_detail": ({"GET"}, {"view"}),
     "plans:live_roles": ({"GET"}, {"view"}),
 }
-PUBLIC = {"login", "logout"}
+# The OIDC URLs exist only with single sign-on configured (core/sso.py); they are its sign-in steps.
+PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback", "oidc_logout"}
 ROLE_CAPABILITIES = {
     "viewer": {"view"},
     "editor": {"view", "edit"},

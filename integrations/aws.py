@@ -6,6 +6,10 @@
 * ``AWS_ENDPOINT_URL`` is honoured by boto3 itself (the moto server in tests and the demo).
 * Throttling is retried with botocore's adaptive mode; every call made through a client from
   :func:`client` is counted per operation into the ``CallCounter`` given, retries included.
+* Every call is bounded: connect and read timeouts and the number of attempts come from the
+  settings ``ROLEMODEL_AWS_CONNECT_TIMEOUT``, ``ROLEMODEL_AWS_READ_TIMEOUT`` and
+  ``ROLEMODEL_AWS_MAX_ATTEMPTS``, so an AWS that stops answering fails a job within about
+  attempts × (connect + read timeout) plus the retry pauses, never hangs it.
 * Every botocore error leaves this module as :class:`AwsError` with a readable message.
 """
 from __future__ import annotations
@@ -23,8 +27,15 @@ from botocore.credentials import DeferredRefreshableCredentials
 from botocore.session import get_session
 
 READ_PREFIXES = ("Describe", "Get", "List", "Validate", "Estimate", "Detect")
-MAX_ATTEMPTS = 8
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_MAX_ATTEMPTS = 8
 SESSION_NAME = "rolemodel-console"
+IAM_PAGE_SIZE = 1000  # the most GetAccountAuthorizationDetails returns per page (AWS defaults to 100)
+# No answer came back at all (as opposed to an answer saying no): AWS stopped answering…
+NO_ANSWER_ERRORS = (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionClosedError)
+# …or could not be reached in the first place.
+UNREACHABLE_ERRORS = (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.EndpointConnectionError)
 
 
 class AwsError(Exception):
@@ -87,8 +98,34 @@ def reset_session_cache() -> None:
         _sessions.clear()
 
 
+@dataclass(frozen=True)
+class CallLimits:
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int
+
+
+def call_limits() -> CallLimits:
+    """The bounds every AWS call gets, from the Django settings when there are any."""
+    from django.conf import settings
+
+    def setting(name, default):
+        return getattr(settings, name, default) if settings.configured else default
+
+    return CallLimits(
+        connect_timeout=float(setting("ROLEMODEL_AWS_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)),
+        read_timeout=float(setting("ROLEMODEL_AWS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)),
+        max_attempts=max(1, int(setting("ROLEMODEL_AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))),
+    )
+
+
 def _client_config() -> Config:
-    return Config(retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS}, connect_timeout=5, read_timeout=30)
+    limits = call_limits()
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": limits.max_attempts},
+        connect_timeout=limits.connect_timeout,
+        read_timeout=limits.read_timeout,
+    )
 
 
 def _assumed_session(access: AccountAccess) -> boto3.Session:
@@ -99,7 +136,7 @@ def _assumed_session(access: AccountAccess) -> boto3.Session:
         params = {"RoleArn": access.role_arn, "RoleSessionName": SESSION_NAME, "DurationSeconds": 3600}
         if access.external_id:
             params["ExternalId"] = access.external_id
-        credentials = _call(sts, "assume_role", None, **params)["Credentials"]
+        credentials = _call(sts, "assume_role", access.label, **params)["Credentials"]
         return {
             "access_key": credentials["AccessKeyId"],
             "secret_key": credentials["SecretAccessKey"],
@@ -141,6 +178,9 @@ def client(access: AccountAccess, service: str, counter: CallCounter | None):
 
         aws_client.meta.events.register("before-call", count)
 
+        # botocore asks "needs-retry?" after every attempt with the number of attempts made so far:
+        # every attempt after the first one of a call is a retry (a throttled call that succeeds on
+        # its third attempt counts 2).
         def count_retry(attempts, **kwargs):
             if attempts and attempts > 1:
                 with counter.lock:
@@ -151,7 +191,19 @@ def client(access: AccountAccess, service: str, counter: CallCounter | None):
     return aws_client
 
 
-def _wrap(error: Exception, label: str) -> AwsError:
+def _wrap(error: Exception, label: str, operation: str = "") -> AwsError:
+    for errors, code, what, outcome, timeout_name in (
+        (NO_ANSWER_ERRORS, "NoAnswer", "AWS stopped answering", "got no answer", "read_timeout"),
+        (UNREACHABLE_ERRORS, "Unreachable", "AWS could not be reached", "failed", "connect_timeout"),
+    ):
+        if isinstance(error, errors):
+            limits = call_limits()
+            return AwsError(
+                f"{label}: {what}: {operation or 'the call'} {outcome} after {limits.max_attempts} attempt(s) "
+                f"({timeout_name.replace('_', ' ')} {getattr(limits, timeout_name):g} s): {error}",
+                code=code,
+                operation=operation,
+            )
     if isinstance(error, botocore.exceptions.ClientError):
         info = error.response.get("Error", {})
         operation = getattr(error, "operation_name", "")
@@ -165,11 +217,15 @@ def _wrap(error: Exception, label: str) -> AwsError:
     return AwsError(f"{label}: {error.__class__.__name__}: {error}", code=error.__class__.__name__)
 
 
+def _operation_name(aws_client, method: str) -> str:
+    return aws_client.meta.method_to_api_mapping.get(method, method)
+
+
 def _call(aws_client, method: str, label: str | None, **params):
     try:
         return getattr(aws_client, method)(**params)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        raise _wrap(error, label or getattr(aws_client, "_rolemodel_label", "AWS")) from None
+        raise _wrap(error, label or getattr(aws_client, "_rolemodel_label", "AWS"), _operation_name(aws_client, method)) from None
 
 
 # --- STS -------------------------------------------------------------------------------------
@@ -200,9 +256,9 @@ def stack_read(access: AccountAccess, counter: CallCounter, *, stack_name: str) 
     except botocore.exceptions.ClientError as error:
         if "does not exist" in error.response.get("Error", {}).get("Message", ""):
             return None
-        raise _wrap(error, access.label) from None
+        raise _wrap(error, access.label, "DescribeStacks") from None
     except botocore.exceptions.BotoCoreError as error:
-        raise _wrap(error, access.label) from None
+        raise _wrap(error, access.label, "DescribeStacks") from None
     if not stacks:
         return None
     raw = stacks[0]
@@ -242,18 +298,26 @@ def change_set_create(
 ) -> dict:
     """Create a change set and wait until AWS has computed it. Returns its id and listed changes."""
     cloudformation = client(access, "cloudformation", counter)
-    created = _call(
-        cloudformation,
-        "create_change_set",
-        access.label,
-        StackName=stack_name,
-        ChangeSetName=change_set_name,
-        ChangeSetType=change_set_type,
-        TemplateBody=template_body,
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())],
-        Capabilities=["CAPABILITY_NAMED_IAM"],
-        Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
-    )
+    try:
+        created = _call(
+            cloudformation,
+            "create_change_set",
+            access.label,
+            StackName=stack_name,
+            ChangeSetName=change_set_name,
+            ChangeSetType=change_set_type,
+            TemplateBody=template_body,
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())],
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+            Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+        )
+    except AwsError as error:
+        # An attempt whose answer was lost (read timeout) may have created it; the retry then
+        # finds it. Our change set names are unique per plan or job, so it is ours.
+        if error.code not in ("AlreadyExistsException", "AlreadyExists"):
+            raise
+        existing = _call(cloudformation, "describe_change_set", access.label, ChangeSetName=change_set_name, StackName=stack_name)
+        created = {"Id": existing["ChangeSetId"], "StackId": existing.get("StackId", "")}
     change_set_id = created["Id"]
     described = _wait_change_set(cloudformation, access.label, change_set_id)
     return {
@@ -297,7 +361,7 @@ def change_set_delete(access: AccountAccess, counter: CallCounter, *, change_set
     except botocore.exceptions.ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code not in ("ChangeSetNotFound", "ChangeSetNotFoundException"):
-            raise _wrap(error, access.label) from None
+            raise _wrap(error, access.label, "DeleteChangeSet") from None
 
 
 def change_set_status(access: AccountAccess, counter: CallCounter, *, change_set_id: str) -> tuple[str, str]:
@@ -305,8 +369,35 @@ def change_set_status(access: AccountAccess, counter: CallCounter, *, change_set
     return described.get("ExecutionStatus", ""), described.get("Status", "")
 
 
+def stack_delete_if_under_review(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> bool:
+    """Delete a stack that only CREATE change sets made (``REVIEW_IN_PROGRESS``) once none of them is
+    left: a newer plan's change set on the same stack keeps it. True when it was deleted."""
+    live = stack_status(access, counter, stack_name=stack_name)
+    if live is None or live.status != "REVIEW_IN_PROGRESS":
+        return False
+    cloudformation = client(access, "cloudformation", counter)
+    try:
+        for page in cloudformation.get_paginator("list_change_sets").paginate(StackName=stack_name):
+            if any(summary.get("StackId", live.stack_id) == live.stack_id for summary in page["Summaries"]):
+                return False
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        raise _wrap(error, access.label, "ListChangeSets") from None
+    _call(cloudformation, "delete_stack", access.label, StackName=stack_name)
+    return True
+
+
 def change_set_execute(access: AccountAccess, counter: CallCounter, *, change_set_id: str) -> None:
-    _call(client(access, "cloudformation", counter), "execute_change_set", access.label, ChangeSetName=change_set_id)
+    """Execute a change set once. An attempt whose answer was lost may have started it: then the
+    retry is refused with InvalidChangeSetStatus while the change set is executing or executed,
+    which is success for us."""
+    try:
+        _call(client(access, "cloudformation", counter), "execute_change_set", access.label, ChangeSetName=change_set_id)
+    except AwsError as error:
+        if error.code != "InvalidChangeSetStatus":
+            raise
+        execution_status, _ = change_set_status(access, counter, change_set_id=change_set_id)
+        if execution_status not in ("EXECUTE_IN_PROGRESS", "EXECUTE_COMPLETE"):
+            raise
 
 
 def stack_delete(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> None:
@@ -320,16 +411,19 @@ def stack_status(access: AccountAccess, counter: CallCounter, *, stack_name: str
     except botocore.exceptions.ClientError as error:
         if "does not exist" in error.response.get("Error", {}).get("Message", ""):
             return None
-        raise _wrap(error, access.label) from None
+        raise _wrap(error, access.label, "DescribeStacks") from None
     except botocore.exceptions.BotoCoreError as error:
-        raise _wrap(error, access.label) from None
+        raise _wrap(error, access.label, "DescribeStacks") from None
     return LiveStack(
         name=raw["StackName"], status=raw["StackStatus"], stack_id=raw.get("StackId", ""), status_reason=raw.get("StackStatusReason", "")
     )
 
 
-def stack_failure_reasons(access: AccountAccess, counter: CallCounter, *, stack_name: str, limit: int = 10) -> list[str]:
-    """The stack's own reasons for failing, newest first, from its events."""
+def stack_failure_reasons(
+    access: AccountAccess, counter: CallCounter, *, stack_name: str, limit: int = 10, since=None
+) -> list[str]:
+    """The stack's own reasons for failing, newest first, from its events (only those at or after
+    ``since``, an aware datetime, when given: older events belong to earlier operations)."""
     try:
         events = _call(client(access, "cloudformation", counter), "describe_stack_events", access.label, StackName=stack_name)[
             "StackEvents"
@@ -338,6 +432,8 @@ def stack_failure_reasons(access: AccountAccess, counter: CallCounter, *, stack_
         return []
     reasons = []
     for event in events:
+        if since is not None and event.get("Timestamp") is not None and event["Timestamp"] < since:
+            continue
         status = event.get("ResourceStatus", "")
         if ("FAILED" in status or "ROLLBACK" in status) and event.get("ResourceStatusReason"):
             reasons.append(f"{event.get('LogicalResourceId', '')}: {status}: {event['ResourceStatusReason']}")
@@ -357,7 +453,7 @@ def stack_roles(access: AccountAccess, counter: CallCounter, *, stack_name: str)
                 if resource["ResourceType"] == "AWS::IAM::Role" and resource.get("PhysicalResourceId"):
                     role_names.append((resource["LogicalResourceId"], resource["PhysicalResourceId"]))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        raise _wrap(error, access.label) from None
+        raise _wrap(error, access.label, "ListStackResources") from None
     return [{"logical_id": logical, "role_name": physical} for logical, physical in role_names]
 
 
@@ -375,7 +471,9 @@ def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) ->
     iam = client(access, "iam", counter)
     live = LiveIam()
     try:
-        for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["User", "Group"]):
+        for page in iam.get_paginator("get_account_authorization_details").paginate(
+            Filter=["User", "Group"], PaginationConfig={"PageSize": IAM_PAGE_SIZE}
+        ):
             for group in page.get("GroupDetailList", []):
                 if group.get("Path") == group_path:
                     live.groups[group["GroupName"]] = {
@@ -385,7 +483,7 @@ def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) ->
             for user in page.get("UserDetailList", []):
                 live.users[user["UserName"]] = set(user.get("GroupList", []))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        raise _wrap(error, access.label) from None
+        raise _wrap(error, access.label, "GetAccountAuthorizationDetails") from None
     return live
 
 
@@ -405,9 +503,9 @@ def iam_write(access: AccountAccess, counter: CallCounter, operation: str, **par
             code == "NoSuchEntity" and operation.startswith(("delete_", "remove_"))
         ):
             return
-        raise _wrap(error, access.label) from None
+        raise _wrap(error, access.label, _operation_name(iam, operation)) from None
     except botocore.exceptions.BotoCoreError as error:
-        raise _wrap(error, access.label) from None
+        raise _wrap(error, access.label, _operation_name(iam, operation)) from None
 
 
 def stack_wait(access: AccountAccess, counter: CallCounter, *, stack_name: str, timeout: float, on_poll=None) -> LiveStack | None:
@@ -425,8 +523,9 @@ def stack_wait(access: AccountAccess, counter: CallCounter, *, stack_name: str, 
         if on_poll is not None:
             on_poll(stack)
         if time.monotonic() + delay > deadline:
+            reason = f" ({stack.status_reason})" if stack.status_reason else ""
             raise AwsError(
-                f"{access.label}: stack {stack_name} was still {stack.status} after {timeout:.0f} s.", code="Timeout"
+                f"{access.label}: stack {stack_name} was still {stack.status}{reason} after {timeout:g} s.", code="Timeout"
             )
         time.sleep(delay)
         delay = min(delay * 2, 15)

@@ -1,17 +1,28 @@
 """Executing an approved plan: each account's stack in its own task, then the master account."""
 import json
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
 from plans.access import account_access, master_access
-from plans.jobs import job_finish, job_start, step_finish, step_log, step_start
+from plans.jobs import (
+    JobAbandoned,
+    discard_change_sets_later,
+    ensure_running,
+    job_finish,
+    job_start,
+    step_finish,
+    step_log,
+    step_start,
+)
 from plans.models import Job, JobStep, Plan
 from roles.cloudformation import template_body
 
@@ -19,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 APPLIER = Actor.system("system:apply", source="worker")
 SUCCESS_STATUSES = {"create": ("CREATE_COMPLETE",), "update": ("UPDATE_COMPLETE",), "recreate": ("CREATE_COMPLETE",)}
+# Stack events older than the step's start (less this, for clocks that disagree) belong to earlier operations.
+EVENT_CLOCK_SKEW = timedelta(minutes=1)
 
 
 def _stack_timeout() -> float:
@@ -29,26 +42,37 @@ def _account_plan(plan: Plan, name: str) -> dict:
     return next(entry for entry in plan.accounts if entry["name"] == name)
 
 
-def _fail_with_stack_reasons(access, counter, stack_name: str, status: str) -> None:
-    reasons = aws.stack_failure_reasons(access, counter, stack_name=stack_name)
-    detail = "; ".join(reasons) if reasons else "CloudFormation gave no reason"
-    raise aws.AwsError(f"{access.label}: stack {stack_name} ended in {status}: {detail}", code="StackFailed")
+def _stack_reasons(access, counter, stack_name: str, *, status_reason: str, since) -> str:
+    """The stack's own words: its status reason, then the failure reasons of its recent events."""
+    reasons = aws.stack_failure_reasons(access, counter, stack_name=stack_name, since=since)
+    parts = [status_reason] if status_reason and status_reason not in reasons else []
+    parts += reasons
+    return "; ".join(parts) if parts else "CloudFormation gave no reason"
 
 
-def _wait_for(access, counter, step, stack_name: str, expected: tuple[str, ...]) -> None:
+def _wait_for(access, counter, step, stack_name: str, expected: tuple[str, ...], *, since) -> None:
     def on_poll(stack):
+        ensure_running(step.job_id)
         step_log(step, f"Stack {stack.status}")
 
-    final = aws.stack_wait(access, counter, stack_name=stack_name, timeout=_stack_timeout(), on_poll=on_poll)
+    try:
+        final = aws.stack_wait(access, counter, stack_name=stack_name, timeout=_stack_timeout(), on_poll=on_poll)
+    except aws.AwsError as error:
+        if error.code != "Timeout":
+            raise
+        reasons = aws.stack_failure_reasons(access, counter, stack_name=stack_name, since=since)
+        detail = f" Its events: {'; '.join(reasons)}" if reasons else ""
+        raise aws.AwsError(f"{error}{detail} Plan again once it has finished.", code="Timeout") from None
     status = final.status if final else "DELETE_COMPLETE"
     if status not in expected:
-        _fail_with_stack_reasons(access, counter, stack_name, status)
+        detail = _stack_reasons(access, counter, stack_name, status_reason=final.status_reason if final else "", since=since)
+        raise aws.AwsError(f"{access.label}: stack {stack_name} ended in {status}: {detail}", code="StackFailed")
     step_log(step, f"Stack {status}", done_delta=1)
 
 
-def _execute_change_set(access, counter, step, *, change_set_id: str, stack_name: str, expected) -> None:
+def _execute_change_set(access, counter, step, *, change_set_id: str, stack_name: str, expected, since) -> None:
     execution_status, status = aws.change_set_status(access, counter, change_set_id=change_set_id)
-    if execution_status == "EXECUTE_COMPLETE":
+    if execution_status in ("EXECUTE_COMPLETE", "EXECUTE_IN_PROGRESS"):
         step_log(step, "The change set was already executed (a repeated delivery); checking the stack")
     elif execution_status != "AVAILABLE":
         raise aws.AwsError(
@@ -56,9 +80,10 @@ def _execute_change_set(access, counter, step, *, change_set_id: str, stack_name
             code="ChangeSetNotAvailable",
         )
     else:
+        ensure_running(step.job_id)
         aws.change_set_execute(access, counter, change_set_id=change_set_id)
         step_log(step, "Executed the change set", done_delta=1)
-    _wait_for(access, counter, step, stack_name, expected)
+    _wait_for(access, counter, step, stack_name, expected, since=since)
 
 
 def apply_account(*, step_id: int) -> None:
@@ -75,21 +100,26 @@ def apply_account(*, step_id: int) -> None:
     counter = aws.CallCounter()
     stack_name = master.stack_name
     action = account_plan["action"]
-    step_start(step, total={"create": 2, "update": 2, "delete": 2, "recreate": 4}.get(action, 1))
+    if not step_start(step, total={"create": 2, "update": 2, "delete": 2, "recreate": 4}.get(action, 1)):
+        return
     step_log(step, f"Starting: {action} stack {stack_name}")
+    since = timezone.now() - EVENT_CLOCK_SKEW
     error = ""
     try:
         if action in ("create", "update"):
             _execute_change_set(access, counter, step, change_set_id=account_plan["change_set_id"], stack_name=stack_name,
-                                expected=SUCCESS_STATUSES[action])
+                                expected=SUCCESS_STATUSES[action], since=since)
         elif action == "delete":
+            ensure_running(job.pk)
             aws.stack_delete(access, counter, stack_name=stack_name)
             step_log(step, "Deleting the stack", done_delta=1)
-            _wait_for(access, counter, step, stack_name, ("DELETE_COMPLETE",))
+            _wait_for(access, counter, step, stack_name, ("DELETE_COMPLETE",), since=since)
         elif action == "recreate":
+            ensure_running(job.pk)
             aws.stack_delete(access, counter, stack_name=stack_name)
             step_log(step, f"Deleting the stack left in {account_plan.get('recovering_from', 'a failed state')}", done_delta=1)
-            _wait_for(access, counter, step, stack_name, ("DELETE_COMPLETE",))
+            _wait_for(access, counter, step, stack_name, ("DELETE_COMPLETE",), since=since)
+            ensure_running(job.pk)
             change_set = aws.change_set_create(
                 access, counter, stack_name=stack_name, change_set_name=f"rolemodel-job-{job.pk}", change_set_type="CREATE",
                 template_body=template_body(account_plan["template"]), parameters=account_plan["parameters"],
@@ -97,7 +127,9 @@ def apply_account(*, step_id: int) -> None:
             )
             step_log(step, "Created a new CREATE change set", done_delta=1)
             _execute_change_set(access, counter, step, change_set_id=change_set["id"], stack_name=stack_name,
-                                expected=SUCCESS_STATUSES["recreate"])
+                                expected=SUCCESS_STATUSES["recreate"], since=since)
+    except JobAbandoned:
+        return  # declared abandoned: the reaper recorded the failure; start nothing more
     except aws.AwsError as failure:
         error = str(failure)
     except Exception as failure:  # a bug must still leave the step failed with the reason
@@ -162,6 +194,9 @@ def apply_master(*, job_id: int) -> None:
     if step.status in JobStep.FINISHED_STATUSES or job.is_finished:
         return
     job_start(job)
+    job.refresh_from_db(fields=["status"])
+    if job.status != Job.Status.RUNNING:
+        return
     failed_accounts = list(job.steps.exclude(target=JobStep.MASTER).filter(status=JobStep.Status.FAILED))
     if failed_accounts:
         reason = "; ".join(s.error or f"{s.target} failed" for s in failed_accounts)
@@ -172,12 +207,16 @@ def apply_master(*, job_id: int) -> None:
     operations = _iam_operations(plan.master)
     counter = aws.CallCounter()
     access = master_access(_master_model())
-    step_start(step, total=len(operations))
+    if not step_start(step, total=len(operations)):
+        return
     error = ""
     try:
         for description, operation, parameters in operations:
+            ensure_running(job.pk)
             aws.iam_write(access, counter, operation, **parameters)
             step_log(step, description, done_delta=1)
+    except JobAbandoned:
+        return  # declared abandoned: the reaper recorded the failure
     except aws.AwsError as failure:
         error = str(failure)
     except Exception as failure:  # a bug must still leave the step failed with the reason
@@ -191,7 +230,10 @@ def apply_master(*, job_id: int) -> None:
 
 def _finish(job: Job, plan: Plan, *, error: str) -> None:
     with transaction.atomic():
-        job_finish(job, error=error)
+        if not job_finish(job, error=error):
+            return  # it had already ended (declared abandoned): that outcome stands
+        if error:
+            transaction.on_commit(lambda: discard_change_sets_later(failed_apply_job_id=job.pk))
         Plan.objects.filter(pk=plan.pk, status=Plan.Status.APPLYING).update(
             status=Plan.Status.APPLY_FAILED if error else Plan.Status.APPLIED
         )
@@ -204,6 +246,36 @@ def _finish(job: Job, plan: Plan, *, error: str) -> None:
             after={"job": job.pk, "api_calls": job.api_call_totals()},
             reason=error or plan.summary_line,
         )
+
+
+def discard_unexecuted_change_sets(*, job_id: int) -> list[str]:
+    """After a failed apply, delete the change sets its account steps did not execute, and a stack
+    only such a change set made, so nothing stale waits in an account: the plan is dead, and the
+    next plan makes fresh change sets. Returns the accounts cleaned."""
+    job = Job.objects.select_related("plan").get(pk=job_id)
+    if job.status != Job.Status.FAILED:
+        return []
+    master = _master_model()
+    accounts = {account.name: account for account in AssumableAccount.objects.all()}
+    cleaned = []
+    for step in job.steps.exclude(target=JobStep.MASTER).exclude(status=JobStep.Status.SUCCEEDED):
+        entry = _account_plan(job.plan, step.target)
+        if not entry.get("change_set_id") or step.target not in accounts:
+            continue
+        access = account_access(accounts[step.target], master)
+        counter = aws.CallCounter()
+        try:
+            execution_status, _ = aws.change_set_status(access, counter, change_set_id=entry["change_set_id"])
+        except aws.AwsError as error:
+            if "ChangeSetNotFound" not in error.code:
+                raise
+            execution_status = "GONE"
+        if execution_status == "AVAILABLE":
+            aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
+        if entry.get("created_stack"):
+            aws.stack_delete_if_under_review(access, counter, stack_name=master.stack_name)
+        cleaned.append(step.target)
+    return cleaned
 
 
 def _master_model() -> MasterAccount:

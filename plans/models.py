@@ -47,6 +47,9 @@ class Plan(models.Model):
     blocks = models.JSONField(default=list, blank=True)  # [{"message", "link"}]
     warnings = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    # Change sets made in AWS while planning, recorded as each is made: a plan whose worker dies
+    # half way can still have them discarded. [{"name", "change_set_id", "created_stack"}]
+    created_change_sets = models.JSONField(default=list, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_by_name = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)

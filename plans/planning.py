@@ -1,19 +1,30 @@
 """Computing a plan: read AWS, compare with the desired state, prepare change sets."""
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AssumableAccount, MasterAccount
+from audit.selectors import membership_removals
 from audit.services import Actor, audit_record
 from core import limits
 from core.desired_state import desired_state_problems
 from integrations import aws
 from plans import desired, diff
 from plans.access import account_access, master_access
-from plans.jobs import job_finish, job_start, step_finish, step_log, step_start
+from plans.jobs import (
+    JobAbandoned,
+    discard_change_sets_later,
+    ensure_running,
+    job_finish,
+    job_start,
+    step_finish,
+    step_log,
+    step_start,
+)
 from plans.models import Job, JobStep, Plan
 from roles.cloudformation import template_body
 
@@ -21,8 +32,10 @@ logger = logging.getLogger(__name__)
 
 PLANNER = Actor.system("system:planner", source="worker")
 MASTER_PARAMETER = "AssumingAccountID"
+MASTER_LABEL = "master"  # how AWS errors name the master account (plans.access.master_access)
 BUSY_STATUSES_OK = ("REVIEW_IN_PROGRESS",)
-RECREATE_STATUSES = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED")
+# States a stack cannot be updated from: it is deleted and created again.
+RECREATE_STATUSES = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED")
 BLOCKING_STATUSES = ("UPDATE_ROLLBACK_FAILED",)
 PARALLEL_ACCOUNTS = 8
 
@@ -142,6 +155,19 @@ def _master_plan(*, document: dict, live: aws.LiveIam, teardown: bool, protected
     return master
 
 
+def _say_who_removed(members_remove: list[dict]) -> None:
+    """Add who removed each membership and why, from its audit row (none when it was removed in AWS by hand)."""
+    removals = membership_removals({(entry["user"], entry["group"]) for entry in members_remove})
+    for entry in members_remove:
+        row = removals.get((entry["user"], entry["group"]))
+        if row is not None:
+            entry.update(removed_by=row.actor_name, reason=row.reason, removed_at=row.created_at.isoformat())
+
+
+def _iam_user_search_link(user: str) -> str:
+    return reverse("memberships:iam_user_list") + "?" + urlencode({"q": user})
+
+
 def _master_blocks(*, document: dict, live: aws.LiveIam, master: dict, quota: int, live_group_total: int) -> list[dict]:
     blocks = []
     wanted_groups = document["groups"]
@@ -154,14 +180,14 @@ def _master_blocks(*, document: dict, live: aws.LiveIam, master: dict, quota: in
         if user not in live.users:
             hint = f" (AWS has “{live_users_lower[user.lower()]}”: IAM user names are case-sensitive)" if user.lower() in live_users_lower else ""
             blocks.append({"message": f"IAM user {user} does not exist in the master account{hint}.",
-                           "link": reverse("memberships:iam_user_list") + f"?q={user}"})
+                           "link": _iam_user_search_link(user)})
             continue
         other_groups = {g for g in live.users[user] if g not in live.groups}
         total = len(other_groups) + len(groups)
         if total > limits.GROUPS_PER_USER_MAX:
             blocks.append({"message": f"{user} would be in {total} groups ({len(other_groups)} outside /RoleModel/); "
                                       f"IAM allows {limits.GROUPS_PER_USER_MAX}.",
-                           "link": reverse("memberships:iam_user_list") + f"?q={user}"})
+                           "link": _iam_user_search_link(user)})
     after = live_group_total + len(master["groups_create"]) - len(master["groups_remove"])
     if after > quota:
         blocks.append({"message": f"The master account would hold {after} IAM groups; its quota is {quota}.",
@@ -239,6 +265,7 @@ def plan_compute(*, plan_id: int) -> None:
         ]
         protected = {name for name, entry in document["accounts"].items() if not entry["enabled"]}
         master_plan = _master_plan(document=document, live=live_iam, teardown=teardown, protected_prefixes=protected)
+        _say_who_removed(master_plan["members_remove"])
         blocks = [{"message": message, "link": reverse("accounts:list")} for a in account_plans for message in a["blocks"]]
         if not teardown:
             blocks += [{"message": problem, "link": reverse("core:dashboard")} for problem in desired_state_problems()]
@@ -250,11 +277,13 @@ def plan_compute(*, plan_id: int) -> None:
         summary = summarize(account_plans, master_plan)
 
         if not blocks:
-            _create_change_sets(plan, account_plans, accounts_by_name, master_model, counters, steps)
+            _create_change_sets(plan, job, account_plans, accounts_by_name, master_model, counters, steps)
         for account_plan in account_plans:
             for resource in account_plan["resources"]:
                 resource.pop("before", None)
                 resource.pop("after", None)
+    except JobAbandoned:
+        return  # declared abandoned meanwhile: the reaper recorded the failure and discards our change sets
     except aws.AwsError as error:
         _fail_plan(plan, job, steps, counters, account_plans, str(error))
         return
@@ -266,11 +295,12 @@ def plan_compute(*, plan_id: int) -> None:
     has_changes = any(summary.values())
     status = Plan.Status.BLOCKED if blocks else Plan.Status.PENDING if has_changes else Plan.Status.NO_CHANGES
     with transaction.atomic():
-        Plan.objects.filter(pk=plan.pk).update(
+        if not Plan.objects.filter(pk=plan.pk, status=Plan.Status.PLANNING).update(
             status=status, planned_at=timezone.now(), fingerprint=desired.fingerprint(document), desired_state=document,
             editors=desired.editors_since_last_apply(), summary=summary, accounts=account_plans, master=master_plan,
-            blocks=blocks, warnings=warnings,
-        )
+            blocks=blocks, warnings=warnings, created_change_sets=[],
+        ):
+            return  # declared abandoned while we finished: its failure stands
         for target, step in steps.items():
             step_finish(step, counter=counters.get(target))
         job_finish(job)
@@ -297,7 +327,7 @@ def _all_group_count(live: aws.LiveIam) -> int:
     return len(groups)
 
 
-def _create_change_sets(plan, account_plans, accounts_by_name, master_model, counters, steps) -> None:
+def _create_change_sets(plan, job, account_plans, accounts_by_name, master_model, counters, steps) -> None:
     def create(account_plan):
         access = account_access(accounts_by_name[account_plan["name"]], master_model)
         return aws.change_set_create(
@@ -308,29 +338,45 @@ def _create_change_sets(plan, account_plans, accounts_by_name, master_model, cou
         )
 
     todo = [a for a in account_plans if a["action"] in ("create", "update")]
+    if not todo:
+        return
+    ensure_running(job.pk)
+    made = []
     with ThreadPoolExecutor(max_workers=PARALLEL_ACCOUNTS) as pool:
         results = {a["name"]: pool.submit(create, a) for a in todo}
+        failures = []
         for account_plan in todo:
-            change_set = results[account_plan["name"]].result()
+            try:
+                change_set = results[account_plan["name"]].result()
+            except aws.AwsError as error:  # record the others first, so that they are discarded too
+                failures.append(error)
+                continue
             account_plan["change_set_id"] = change_set["id"]
             account_plan["aws_changes"] = change_set["changes"]
+            made.append({"name": account_plan["name"], "change_set_id": change_set["id"],
+                         "created_stack": account_plan["created_stack"]})
+            Plan.objects.filter(pk=plan.pk).update(created_change_sets=made)
             step_log(steps[account_plan["name"]], f"Created change set {account_plan['change_set_type']}")
+    if failures:
+        raise failures[0]
 
 
 def _fail_plan(plan, job, steps, counters, account_plans, reason: str) -> None:
     """Mark the plan and its job failed; change sets made before the failure are discarded."""
-    from plans.tasks import discard_change_sets_task
-
     created = [{"name": a["name"], "change_set_id": a["change_set_id"], "created_stack": a["created_stack"]}
                for a in account_plans if a.get("change_set_id")]
     with transaction.atomic():
-        Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.FAILED, error=reason, planned_at=timezone.now(),
-                                               accounts=created)
+        if not Plan.objects.filter(pk=plan.pk, status=Plan.Status.PLANNING).update(
+            status=Plan.Status.FAILED, error=reason, planned_at=timezone.now(), accounts=created, created_change_sets=[]
+        ):
+            return  # declared abandoned meanwhile: the reaper recorded the failure
         if created:
-            transaction.on_commit(lambda: discard_change_sets_task.delay(plan.pk))
+            transaction.on_commit(lambda: discard_change_sets_later(plan_id=plan.pk))
         for target, step in steps.items():
+            label = MASTER_LABEL if target == JobStep.MASTER else target
             if step.status != JobStep.Status.SUCCEEDED:
-                step_finish(step, counter=counters.get(target), error=reason if reason.startswith(f"{target}:") else "",
-                            status=JobStep.Status.FAILED if reason.startswith(f"{target}:") else JobStep.Status.SKIPPED)
+                failed_here = reason.startswith(f"{label}:")
+                step_finish(step, counter=counters.get(target), error=reason if failed_here else "",
+                            status=JobStep.Status.FAILED if failed_here else JobStep.Status.SKIPPED)
         job_finish(job, error=reason)
         audit_record(actor=PLANNER, action="plan_failed", object_type="plan", obj=plan, reason=reason)

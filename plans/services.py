@@ -9,6 +9,7 @@ from core.permissions import has_capability
 from integrations import aws
 from plans import desired
 from plans.access import account_access
+from plans.jobs import reap_abandoned_jobs, send_tasks
 from plans.models import Job, JobStep, Plan
 
 
@@ -28,6 +29,7 @@ def plan_request(*, actor: Actor, teardown: bool = False) -> Plan:
     """Create a plan and its job; the worker computes it after this transaction commits."""
     from plans.tasks import compute_plan_task
 
+    reap_abandoned_jobs()
     plan = Plan.objects.create(
         kind=Plan.Kind.TEARDOWN if teardown else Plan.Kind.CONVERGE,
         requested_by=actor.user,
@@ -37,7 +39,7 @@ def plan_request(*, actor: Actor, teardown: bool = False) -> Plan:
     _steps_for(job, list(AssumableAccount.objects.filter(enabled=True).order_by("name").values_list("name", flat=True)))
     audit_record(actor=actor, action="plan_requested", object_type="plan", obj=plan,
                  after={"kind": plan.kind}, reason="Teardown of every stack and /RoleModel/ group" if teardown else "")
-    transaction.on_commit(lambda: compute_plan_task.delay(plan.pk))
+    transaction.on_commit(lambda: send_tasks(job, lambda: compute_plan_task.delay(plan.pk)))
     return plan
 
 
@@ -108,6 +110,7 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
     """
     from plans.tasks import apply_account_task, apply_master_task
 
+    reap_abandoned_jobs()  # a dead apply would otherwise block every new one
     if plan.status != Plan.Status.APPROVED:
         raise PlanError(f"Only an approved plan can be applied; this one is {plan.get_status_display().lower()}.")
     current = desired.fingerprint(desired.desired_state_document(teardown=plan.kind == Plan.Kind.TEARDOWN))
@@ -126,9 +129,10 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
     audit_record(actor=actor, action="apply_requested", object_type="plan", obj=plan, after={"job": job.pk})
     step_ids = list(job.steps.exclude(target=JobStep.MASTER).values_list("pk", flat=True))
     if step_ids:
-        transaction.on_commit(lambda: [apply_account_task.delay(step_id) for step_id in step_ids])
+        sends = [lambda step_id=step_id: apply_account_task.delay(step_id) for step_id in step_ids]
     else:
-        transaction.on_commit(lambda: apply_master_task.delay(job.pk))
+        sends = [lambda: apply_master_task.delay(job.pk)]
+    transaction.on_commit(lambda: send_tasks(job, *sends))
     return job
 
 
@@ -144,9 +148,7 @@ def discard_change_sets(*, plan_id: int) -> list[str]:
         access = account_access(accounts[entry["name"]], master)
         counter = aws.CallCounter()
         aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
-        if entry.get("created_stack"):
-            live = aws.stack_status(access, counter, stack_name=master.stack_name)
-            if live is not None and live.status == "REVIEW_IN_PROGRESS":
-                aws.stack_delete(access, counter, stack_name=master.stack_name)
+        if entry.get("created_stack"):  # kept while a newer plan's change set is on it
+            aws.stack_delete_if_under_review(access, counter, stack_name=master.stack_name)
         done.append(entry["name"])
     return done

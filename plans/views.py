@@ -3,9 +3,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import Actor
+from core import sudo
 from core.permissions import has_capability, require
 from plans import live, selectors, services
 from plans.forms import ApproveForm, PlanRequestForm, RejectForm
@@ -25,6 +27,7 @@ def plan_list(request):
 
 @require_GET
 @require("edit")
+@sudo.require_recent_password
 def plan_teardown(request):
     return render(request, "plans/teardown_confirm.html", {})
 
@@ -36,8 +39,14 @@ def plan_create(request):
     if not form.is_valid():
         messages.error(request, "The plan request was not understood.")
         return redirect("plans:list")
+    if form.cleaned_data["teardown"] and not sudo.password_recently_confirmed(request):
+        return sudo.redirect_to_confirmation(request, next_url=reverse("plans:teardown"))
     plan = services.plan_request(actor=Actor.from_user(request.user), teardown=form.cleaned_data["teardown"])
-    messages.success(request, f"Plan #{plan.pk} requested; the worker is reading AWS.")
+    plan.refresh_from_db(fields=["status", "error"])
+    if plan.status == Plan.Status.FAILED:  # e.g. the task queue could not be reached
+        messages.error(request, f"Plan #{plan.pk} failed. {plan.error}")
+    else:
+        messages.success(request, f"Plan #{plan.pk} requested; the worker is reading AWS.")
     return redirect("plans:detail", pk=plan.pk)
 
 

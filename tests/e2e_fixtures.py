@@ -27,12 +27,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import kombu.pools
 import pytest
 from celery import Celery
 from kombu import Connection
 
 from devtools.fake_aws import FakeAwsAccounts, start_fake_accounts
 from devtools.processes import PROJECT_ROOT, VENV_BIN, CeleryWorker, start_celery_worker
+
+
+def forget_broker_connections(app) -> None:
+    """Make this process's Celery app open fresh broker connections on its next send.
+
+    The app caches its default queue (``app.amqp``) and takes its connection and producer pools from
+    kombu's process-wide registry; closing one of those pools without dropping it from the registry
+    leaves every later send with "Acquire on closed pool". So reset the registry and the caches together.
+    """
+    kombu.pools.reset()
+    app._pool = None
+    app.__dict__.pop("amqp", None)
 
 
 def wait_for(

@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 
 from devtools.processes import CeleryWorker, start_celery_worker  # noqa: E402
 from tests.aws_world import sample_world  # noqa: E402,F401 (a fixture the browser tests use)
-from tests.e2e_fixtures import _SettingReader, _test_database_url, wait_for  # noqa: E402
+from tests.e2e_fixtures import _SettingReader, _test_database_url, forget_broker_connections, wait_for  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 SCREENSHOT_MAX_HEIGHT = 4000
@@ -38,14 +38,6 @@ def browser_type_launch_args(browser_type_launch_args):
         "args": ["--disable-gpu", "--disable-quic",
                  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost, EXCLUDE 127.0.0.1"],
     }  # fmt: skip
-
-
-def _drop_cached_broker_state(app) -> None:
-    """Celery keeps the default queue (app.amqp) and broker connections (app.pool) after first use."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.__dict__.pop("amqp", None)
 
 
 def _database_sessions_of(application_name: str) -> int:
@@ -101,7 +93,7 @@ def live_server_worker(live_server, fake_aws, tmp_path) -> Iterator[CeleryWorker
     try:
         app.conf.task_default_queue = queue
         app.conf.broker_transport_options = transport_options.value()
-        _drop_cached_broker_state(app)
+        forget_broker_connections(app)
         # The path the views take (.delay in this process), with a harmless task: nothing is due.
         result = expire_due_memberships_task.delay()
         wait_for(
@@ -112,7 +104,7 @@ def live_server_worker(live_server, fake_aws, tmp_path) -> Iterator[CeleryWorker
         yield worker
     finally:
         app.conf.update(saved)
-        _drop_cached_broker_state(app)
+        forget_broker_connections(app)
         worker.kill()  # idle by now; a warm shutdown of the file broker's loop takes seconds
         # PostgreSQL drops the test database at the end only when no session of the killed worker lingers.
         wait_for(lambda: _database_sessions_of(queue) == 0, timeout=10, what="the killed worker's database sessions to end")

@@ -57,3 +57,24 @@ def audit_object_types() -> list[str]:
 
 def audit_actions() -> list[str]:
     return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+def membership_removals(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], AuditEvent]:
+    """The latest audit row removing each (IAM user name, group name) membership, where there is one."""
+    if not pairs:
+        return {}
+    found = {}
+    rows = (
+        AuditEvent.objects.filter(object_type="membership", action="delete",
+                                  before__user__in={user for user, _ in pairs},
+                                  before__group__in={group for _, group in pairs})
+        .order_by("-pk")
+        .only("actor_name", "reason", "created_at", "before")
+    )
+    for row in rows.iterator():
+        key = (row.before.get("user"), row.before.get("group"))
+        if key in pairs and key not in found:
+            found[key] = row
+            if len(found) == len(pairs):
+                break
+    return found

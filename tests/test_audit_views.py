@@ -162,7 +162,7 @@ def test_filter_choices_come_from_the_history(client_for, people):
     record(object_type="plan", action="plan_approved")
     form = client_for(people.viewer).get(reverse("audit:list")).context["filters"]
     assert [value for value, _ in form.fields["object_type"].choices] == ["", "plan", "role"]
-    assert ("plan_approved", "Approved a plan") in form.fields["action"].choices
+    assert ("plan_approved", "Approved") in form.fields["action"].choices
 
 
 # ---- export ---------------------------------------------------------------------------------

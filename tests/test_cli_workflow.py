@@ -20,9 +20,10 @@ from integrations import aws
 from core.cli import workflow
 from memberships.models import IAMUser, Membership
 from memberships.services import membership_revoke
-from plans import applying, planning, services, tasks
+from plans import planning, services, tasks
 from plans.models import Job, JobStep, Plan
 from tests.aws_world import SAMPLE_ACCOUNTS, SAMPLE_ROLES, sample_world  # noqa: F401
+from tests.workflow import run_apply_job
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +54,6 @@ def one_json_object(stdout: str) -> dict:
     payload = json.loads(lines[0])
     assert isinstance(payload, dict)
     return payload
-
-
-def run_apply_job(job: Job) -> None:
-    for step in job.steps.exclude(target=JobStep.MASTER):
-        applying.apply_account(step_id=step.pk)
-    applying.apply_master(job_id=job.pk)
 
 
 class StandInWorker:

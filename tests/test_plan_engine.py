@@ -8,32 +8,16 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.models import AuditEvent
 from audit.services import Actor
 from integrations import aws
-from memberships.models import Membership
+from memberships.models import IAMUser, Membership
 from memberships.services import membership_revoke
-from plans import applying, planning, services
-from plans.models import Job, JobStep, Plan
+from plans import services
+from plans.models import Job, Plan
 from roles.models import InlinePolicy
 from roles.services import policy_update
 from tests.aws_world import SAMPLE_ACCOUNTS, SAMPLE_ROLES, live_groups, live_role_names, live_stack_status, sample_world  # noqa: F401
+from tests.workflow import apply_now, plan_now
 
 pytestmark = pytest.mark.django_db
-
-
-def plan_now(actor: Actor, *, teardown: bool = False) -> Plan:
-    plan = services.plan_request(actor=actor, teardown=teardown)
-    planning.plan_compute(plan_id=plan.pk)
-    plan.refresh_from_db()
-    return plan
-
-
-def apply_now(plan: Plan, *, approver, requester) -> Job:
-    services.plan_approve(actor=Actor.from_user(approver), plan=plan)
-    job = services.apply_request(actor=Actor.from_user(requester), plan=plan)
-    for step in job.steps.exclude(target=JobStep.MASTER):
-        applying.apply_account(step_id=step.pk)
-    applying.apply_master(job_id=job.pk)
-    job.refresh_from_db()
-    return job
 
 
 def plan_calls(plan: Plan) -> dict:
@@ -118,12 +102,30 @@ def test_removing_one_membership_plans_exactly_that_removal(sample_world, people
     plan = plan_now(eddie)
 
     assert plan.summary == {"add": 0, "change": 0, "remove": 1}
-    assert plan.master["members_remove"] == [{"group": membership.group_name, "user": membership.iam_user.user_name}]
+    [removal] = plan.master["members_remove"]
+    assert (removal["group"], removal["user"]) == (membership.group_name, membership.iam_user.user_name)
+    assert (removal["removed_by"], removal["reason"]) == ("eddie", "left the team")
     assert all(a["action"] == "none" for a in plan.accounts)
     job = apply_now(plan, approver=people.approver, requester=people.other_editor)
     assert job.status == Job.Status.SUCCEEDED
     assert membership.iam_user.user_name not in live_groups(sample_world)[membership.group_name]["members"]
     assert job.api_call_totals()["writes"] == 1
+
+
+def test_a_member_added_in_aws_by_hand_is_removed_and_the_plan_says_no_one_asked(sample_world, people, eddie):
+    apply_now(plan_now(eddie), approver=people.approver, requester=people.editor)
+    membership = Membership.objects.select_related("iam_user", "account", "role").first()
+    stranger = IAMUser.objects.exclude(user_name__in=[
+        m.iam_user.user_name for m in Membership.objects.filter(account=membership.account, role=membership.role)
+    ]).first()
+    sample_world.session("master").client("iam").add_user_to_group(GroupName=membership.group_name,
+                                                                   UserName=stranger.user_name)
+
+    plan = plan_now(eddie)
+
+    [removal] = plan.master["members_remove"]
+    assert (removal["group"], removal["user"]) == (membership.group_name, stranger.user_name)
+    assert "removed_by" not in removal and "reason" not in removal
 
 
 def test_teardown_removes_every_stack_and_group(sample_world, people, eddie):

@@ -162,10 +162,10 @@ def test_edit_grant_plan_approve_apply_and_audit(page: Page, live_server, live_s
     rows = page.locator("table tbody tr")
     plan_number = plan_url.rstrip("/").rsplit("/", 1)[1]
     for who, what in [
-        (people.editor.username, "Requested a plan"),
-        (people.approver.username, "Approved a plan"),
-        (people.approver.username, "Requested an apply"),
-        ("system:apply", "Applied a plan"),
+        (people.editor.username, "Requested plan"),
+        (people.approver.username, "Approved plan"),
+        (people.approver.username, "Apply requested for plan"),
+        ("system:apply", "Applied plan"),
     ]:
         expect(rows.filter(has_text=what).filter(has_text=who).filter(has_text=f"plan #{plan_number}")).not_to_have_count(0)
     screenshot("audit")

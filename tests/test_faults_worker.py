@@ -24,10 +24,10 @@ from tests.faults_world import (  # noqa: F401 - fixtures
     approve,
     fault_proxy,
     fault_proxy_server,
-    plan_now,
     small_world,
     steps_by_target,
 )
+from tests.workflow import plan_now
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

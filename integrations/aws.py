@@ -61,11 +61,16 @@ class AccountAccess:
 
 @dataclass
 class CallCounter:
-    """AWS calls made for one job step, by operation; retries counted apart."""
+    """AWS calls made for one job step, by operation; retries counted apart.
+
+    It also keeps the step's clients (one per account and service, made by :func:`client`): boto3
+    clients are thread-safe, and making one per call would load the service model every time.
+    """
 
     calls: Counter = field(default_factory=Counter)
     retries: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    clients: dict = field(default_factory=dict, repr=False, compare=False)
 
     def record(self, operation: str, attempts: int = 1) -> None:
         with self.lock:
@@ -165,6 +170,11 @@ def session_for(access: AccountAccess) -> boto3.Session:
 
 def client(access: AccountAccess, service: str, counter: CallCounter | None):
     """A boto3 client for ``service`` in the account, whose calls are counted into ``counter``."""
+    if counter is not None:
+        with counter.lock:
+            kept = counter.clients.get((access, service))
+        if kept is not None:
+            return kept
     try:
         aws_client = session_for(access).client(service, config=_client_config())
     except botocore.exceptions.BotoCoreError as error:
@@ -188,6 +198,9 @@ def client(access: AccountAccess, service: str, counter: CallCounter | None):
 
         aws_client.meta.events.register("needs-retry", count_retry)
     aws_client._rolemodel_label = access.label
+    if counter is not None:
+        with counter.lock:
+            aws_client = counter.clients.setdefault((access, service), aws_client)
     return aws_client
 
 

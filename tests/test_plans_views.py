@@ -625,3 +625,17 @@ def test_an_unreachable_aws_shows_the_reason_per_account(client_for, people, sam
     errors = re.findall(r'<p class="error">([^<]*)</p>', html)
     assert [error.split(":", 1)[0] for error in errors] == sorted(SAMPLE_ACCOUNTS)
     assert all("Could not connect to the endpoint URL" in error for error in errors), errors
+
+
+def test_the_step_log_shows_times_in_the_console_time_zone(client_for, people, settings):
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    plan = plan_row(people.editor)
+    job = plan.jobs.get()
+    JobStep.objects.create(job=job, target="prod", status=JobStep.Status.SUCCEEDED,
+                           log=[{"at": "2026-07-01T10:15:30+00:00", "message": "Stack UPDATE_COMPLETE"},
+                                {"at": "not a time", "message": "a line from an older release"}])
+
+    html = page(client_for(people.viewer), reverse("plans:job_detail", args=[job.pk]))
+
+    assert '<span class="muted">12:15:30</span> Stack UPDATE_COMPLETE' in html
+    assert '<span class="muted"></span> a line from an older release' in html

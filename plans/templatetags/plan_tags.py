@@ -1,4 +1,8 @@
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
 from django import template
+from django.utils import timezone
 
 register = template.Library()
 
@@ -33,3 +37,15 @@ def status_badge(status: str) -> str:
     return {"succeeded": "green", "applied": "green", "no_changes": "green", "approved": "green",
             "failed": "red", "blocked": "red", "rejected": "red", "apply_failed": "red",
             "pending": "amber", "planning": "amber", "running": "amber", "applying": "amber", "queued": "amber"}.get(status, "")
+
+
+@register.filter
+def log_time(stamp: str) -> str:
+    """A step-log line's time (stored as ISO 8601 in UTC) as HH:MM:SS in the console's time zone."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return ""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt_timezone.utc)
+    return timezone.localtime(moment).strftime("%H:%M:%S")

@@ -44,6 +44,7 @@ def console_user_list(request):
 
 @require_http_methods(["GET", "POST"])
 @require("manage_users")
+@sudo.require_recent_password
 def console_user_create(request):
     form = ConsoleUserForm(request.POST if request.method == "POST" else None, creating=True)
     if request.method == "POST" and form.is_valid():
@@ -59,6 +60,7 @@ def console_user_create(request):
 
 @require_http_methods(["GET", "POST"])
 @require("manage_users")
+@sudo.require_recent_password
 def console_user_edit(request, pk: int):
     console_user = get_object_or_404(User, pk=pk)
     form = ConsoleUserForm(

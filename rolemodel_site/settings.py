@@ -179,8 +179,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "core.views.login_locked_out"  # a page saying for how long, status 429
 AXES_VERBOSE = False  # no banner on every start; failures are in the audit history anyway
 
-# Sudo mode: removing an account or planning a teardown asks for the password again unless it
-# was given (at login or on the confirmation page) within this many seconds.
+# Sudo mode: planning a teardown, removing an account or a role, and creating or changing a console
+# user ask for the password again unless it was given (at login or on the confirmation page) within
+# this many seconds.
 ROLEMODEL_SUDO_SECONDS = env.int("ROLEMODEL_SUDO_SECONDS", default=600)
 
 # Optional single sign-on (OpenID Connect, mozilla-django-oidc): off unless OIDC_RP_CLIENT_ID is set.

@@ -12,6 +12,7 @@ from audit.services import Actor
 from core import limits
 from core.form_errors import add_service_error
 from core.permissions import require
+from core.sudo import require_recent_password
 from roles import cloudformation, selectors, services
 from roles.forms import PolicyDeleteForm, PolicyForm, RoleDeleteForm, RoleForm
 from roles.models import InlinePolicy, RoleDefinition
@@ -121,6 +122,7 @@ def role_edit(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 @require("edit")
+@require_recent_password
 def role_delete(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     form = RoleDeleteForm(request.POST if request.method == "POST" else None)

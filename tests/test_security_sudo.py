@@ -1,6 +1,6 @@
-"""Sudo mode: a teardown plan and removing an account ask for the password again unless it was
-given in the last ten minutes (signing in counts); the confirmation page only ever sends people
-back into this site.
+"""Sudo mode: a teardown plan, removing an account or a role, and creating or changing a console
+user (who may then approve, or manage users) ask for the password again unless it was given in the
+last ten minutes (signing in counts); the confirmation page only ever sends people back into this site.
 """
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -13,7 +13,8 @@ from audit.models import AuditEvent
 from core import sudo
 from plans.models import Plan
 from tests.conftest import PASSWORD
-from tests.factories import AccountFactory, MasterAccountFactory
+from roles.models import RoleDefinition
+from tests.factories import AccountFactory, MasterAccountFactory, RoleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +89,33 @@ def test_after_confirming_the_account_can_be_removed(stale_editor, account):
     assert response.status_code == 302 and response["Location"] == url
     assert stale_editor.post(url, {"reason": "closed"}).status_code == 302
     assert not AssumableAccount.objects.filter(pk=account.pk).exists()
+
+
+def test_removing_a_role_asks_and_removes_nothing(stale_editor, account):
+    role = RoleFactory(logical_name="AdminRole")
+    url = reverse("roles:delete", args=[role.pk])
+    assert _sent_to_confirmation(stale_editor.get(url), url)
+
+    response = stale_editor.post(url, {"reason": "retired"})
+
+    assert _sent_to_confirmation(response, url)
+    assert RoleDefinition.objects.filter(pk=role.pk).exists()
+
+
+def test_creating_or_changing_a_console_user_asks_and_saves_nothing(client_for, people):
+    admin = client_for(people.admin)
+    _confirmed_minutes_ago(admin, 11)
+    create = reverse("core:console_user_create")
+    edit = reverse("core:console_user_edit", args=[people.viewer.pk])
+    promote = {"username": people.viewer.username, "email": "", "groups": ["Approver"], "password": "", "is_active": "on"}
+
+    assert _sent_to_confirmation(admin.get(create), create)
+    assert _sent_to_confirmation(admin.post(create, {**promote, "username": "mallory",
+                                                     "password": "a long enough passphrase"}), create)
+    assert _sent_to_confirmation(admin.post(edit, promote), edit)
+
+    assert not people.viewer.groups.filter(name="Approver").exists()
+    assert not people.viewer.__class__.objects.filter(username="mallory").exists()
 
 
 def test_the_confirmation_refreshes_the_ten_minutes(stale_editor):

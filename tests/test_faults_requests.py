@@ -1,7 +1,9 @@
 """Requests from the console while something else fails: two applies at once, the broker (Redis)
 down or restarting, the database briefly away."""
+import os
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -14,11 +16,12 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import Actor
-from devtools.processes import ProcessStartError, free_port, start_process, wait_until_ready
+from devtools.processes import ProcessStartError, free_port, start_celery_worker, start_process, wait_until_ready
 from plans import desired, jobs, planning, services, tasks
 from plans.jobs import BROKER_UNREACHABLE
 from plans.models import Job, JobStep, Plan
-from tests.e2e_fixtures import forget_broker_connections
+from tests.aws_world import sample_world  # noqa: F401 - fixture
+from tests.e2e_fixtures import _test_database_url, forget_broker_connections, wait_for
 from tests.faults_world import approve, fault_proxy, fault_proxy_server, small_world  # noqa: F401 - fixtures
 from tests.workflow import plan_now
 
@@ -284,3 +287,45 @@ def test_a_page_while_the_database_is_away_is_a_clear_503_and_works_again_after(
     assert "The database is not answering" in response.content.decode()
     assert "Traceback" not in response.content.decode()
     assert client.get(reverse("plans:list")).status_code == 200
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_on_redis_carries_on_after_redis_restarts(
+    throwaway_redis, sample_world, fake_aws_server, people, client_for, tmp_path
+):
+    from rolemodel_site.celery import app
+
+    queue = f"restart-{uuid.uuid4().hex[:12]}"
+    env = fake_aws_server.environment(os.environ)
+    env.update(ROLEMODEL_VAR_DIR=str(tmp_path / "worker"), DATABASE_URL=_test_database_url(),
+               CELERY_BROKER_URL=throwaway_redis.url, CELERY_QUEUE=queue, DJANGO_SETTINGS_MODULE="rolemodel_site.settings")
+    worker = start_celery_worker(env=env, log_path=tmp_path / "worker.log", node_name=queue, queues=[queue],
+                                 quick_start=True)
+    saved_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue  # what the views send goes to this worker
+    forget_broker_connections(app)
+    client = client_for(people.editor)
+
+    def plan_through_the_page() -> Plan:
+        response = client.post(reverse("plans:create"), {})
+        assert response.status_code == 302
+        plan = Plan.objects.latest("pk")
+        wait_for(lambda: Plan.objects.get(pk=plan.pk).status != Plan.Status.PLANNING, timeout=60,
+                 what=lambda: f"the worker to compute plan #{plan.pk}; its log:\n{worker.process.log_tail(40)}")
+        plan.refresh_from_db()
+        return plan
+
+    try:
+        before = plan_through_the_page()
+        throwaway_redis.stop()
+        throwaway_redis.start()  # the same address, empty: the worker and this process reconnect by themselves
+        after = plan_through_the_page()
+    finally:
+        app.conf.task_default_queue = saved_queue
+        forget_broker_connections(app)
+        worker.kill()
+
+    assert before.status == Plan.Status.PENDING, before.error
+    assert after.status == Plan.Status.PENDING, after.error
+    assert Plan.objects.get(pk=before.pk).status == Plan.Status.SUPERSEDED  # nothing lost: the older plan is kept

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import sys
 import threading
 import time
@@ -170,40 +169,24 @@ class BenchAws:
 
 def start_bench_aws(directory: Path, *, accounts: dict[str, str], groups_quota: int) -> BenchAws:
     """Start the server (log in ``directory``), the proxy, and write profiles that point at the proxy."""
-    from devtools.fake_aws import FakeAWS, without_aws_settings, write_aws_profiles
-    from devtools.processes import VENV_BIN, http_answers, start_process, wait_until_ready
+    from devtools.fake_aws import start_fake_aws, write_aws_profiles
+    from devtools.processes import VENV_BIN
 
     directory = Path(directory)
-    log_path = directory / "moto.log"
-    log_offset = log_path.stat().st_size if log_path.exists() else 0
-    argv = [str(VENV_BIN / "python"), str(Path(__file__).resolve()), "--groups-quota", str(groups_quota),
-            "-H", LOOPBACK, "-p", "0"]
-    process = start_process("moto server", argv, env=without_aws_settings(os.environ), log_path=log_path)
-    listening = re.compile(rf"Running on http://{re.escape(LOOPBACK)}:(\d+)")
-    endpoint: list[str] = []
-
-    def answers() -> bool:
-        if not endpoint:
-            with open(log_path, errors="replace") as log:
-                log.seek(log_offset)
-                match = listening.search(log.read())
-            if not match:
-                return False
-            endpoint.append(f"http://{LOOPBACK}:{match.group(1)}")
-        return http_answers(f"{endpoint[0]}/moto-api/")
-
+    server = start_fake_aws(
+        log_path=directory / "moto.log", host=LOOPBACK, timeout=60,
+        server_command=[str(VENV_BIN / "python"), str(Path(__file__).resolve()), "--groups-quota", str(groups_quota)],
+    )
     try:
-        wait_until_ready(process, answers, timeout=60)
-        server = FakeAWS(process=process, endpoint_url=endpoint[0])
         proxy = DelayingProxy(server.endpoint_url)
     except BaseException:
-        process.kill()
+        server.stop()
         raise
     try:
         profiles = write_aws_profiles(directory / "aws", accounts=accounts, endpoint_url=proxy.url)
     except BaseException:
         proxy.close()
-        process.kill()
+        server.stop()
         raise
     return BenchAws(server=server, proxy=proxy, profiles=profiles)
 

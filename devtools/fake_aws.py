@@ -13,7 +13,7 @@ import configparser
 import os
 import re
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,15 +189,19 @@ class FakeAWS:
         self.process.stop(grace_seconds=5)
 
 
-def start_fake_aws(*, log_path: Path, host: str = "127.0.0.1", port: int = 0, timeout: float = 30.0) -> FakeAWS:
-    """Start ``moto_server`` on loopback and wait until it answers.
+def start_fake_aws(
+    *, log_path: Path, host: str = "127.0.0.1", port: int = 0, timeout: float = 30.0,
+    server_command: Sequence[str] | None = None,
+) -> FakeAWS:
+    """Start ``moto_server`` (or ``server_command``, which takes moto_server's ``-H``/``-p``) on
+    loopback and wait until it answers.
 
     With port 0 the OS picks a free port as the server binds it, and we read it from the
     server's log: no window in which another process could take a port we found free.
     """
     log_path = Path(log_path)
     log_offset = log_path.stat().st_size if log_path.exists() else 0
-    argv = [str(VENV_BIN / "moto_server"), "-H", host, "-p", str(port)]
+    argv = [*(server_command or [str(VENV_BIN / "moto_server")]), "-H", host, "-p", str(port)]
     process = start_process("moto server", argv, env=without_aws_settings(os.environ), log_path=log_path)
     listening = re.compile(rf"Running on http://{re.escape(host)}:(\d+)")
     endpoint: list[str] = []

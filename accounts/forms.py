@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import AssumableAccount, MasterAccount
 from core import limits
-from core.form_fields import reason_field
+from core.form_fields import name_taken_by, reason_field
 from core.validators import no_control_characters
 
 
@@ -43,13 +43,8 @@ class AccountForm(forms.Form):
     def clean_name(self):
         # The database constraint would say the same above the form; here it lands on the field.
         name = self.cleaned_data["name"]
-        if len(name) > limits.ACCOUNT_NAME_MAX:
-            # No stored name is this long; the model says why. (SQLite refuses a LIKE pattern of 50,000+ characters.)
-            return name
-        others = AssumableAccount.objects.filter(name__iexact=name)
-        if self.account is not None:
-            others = others.exclude(pk=self.account.pk)
-        clash = others.first()
+        clash = name_taken_by(AssumableAccount.objects, "name", name, max_length=limits.ACCOUNT_NAME_MAX,
+                              instance=self.account)
         if clash is not None:
             raise ValidationError(
                 f"An account named “{clash.name}” already exists; account names are compared without case."

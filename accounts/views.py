@@ -9,6 +9,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.selectors import history_context
 from audit.services import Actor
 from core.form_errors import add_service_error
+from core.form_fields import posted_data
 from core.permissions import require
 from core.sudo import require_recent_password
 
@@ -40,8 +41,8 @@ def account_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 @require("edit")
 def account_create(request):
-    form = AccountForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = AccountForm(posted_data(request))
+    if form.is_valid():
         try:
             account = services.account_create(
                 actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"], **form.service_fields()
@@ -58,8 +59,8 @@ def account_create(request):
 @require("edit")
 def account_edit(request, pk: int):
     account = get_object_or_404(AssumableAccount, pk=pk)
-    form = AccountForm(request.POST if request.method == "POST" else None, account=account)
-    if request.method == "POST" and form.is_valid():
+    form = AccountForm(posted_data(request), account=account)
+    if form.is_valid():
         try:
             account = services.account_update(
                 actor=Actor.from_user(request.user),
@@ -80,8 +81,8 @@ def account_edit(request, pk: int):
 @require_recent_password
 def account_delete(request, pk: int):
     account = get_object_or_404(AssumableAccount, pk=pk)
-    form = AccountDeleteForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = AccountDeleteForm(posted_data(request))
+    if form.is_valid():
         services.account_delete(actor=Actor.from_user(request.user), account=account, reason=form.cleaned_data["reason"])
         messages.success(request, f"Account {account.name} removed from the desired state.")
         return redirect("accounts:list")
@@ -93,8 +94,8 @@ def account_delete(request, pk: int):
 @require("edit")
 def master_edit(request):
     master = MasterAccount.load()
-    form = MasterAccountForm(request.POST if request.method == "POST" else None, master=master)
-    if request.method == "POST" and form.is_valid():
+    form = MasterAccountForm(posted_data(request), master=master)
+    if form.is_valid():
         try:
             services.master_account_update(
                 actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"], **form.service_fields()

@@ -1,4 +1,4 @@
-"""Form fields shared by the apps' forms."""
+"""Form fields and helpers shared by the apps' forms and views."""
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -52,3 +52,23 @@ def reason_field(
         validators=[no_control_characters_except_line_breaks],
         **kwargs,
     )
+
+
+def name_taken_by(queryset, field: str, value: str, *, max_length: int, instance=None):
+    """The row of ``queryset`` (other than ``instance``) whose ``field`` equals ``value`` ignoring case, or None.
+
+    A value longer than ``max_length`` is not looked up: no stored name is that long, the model says
+    why, and SQLite refuses a LIKE pattern of 50,000+ characters.
+    """
+    if len(value) > max_length:
+        return None
+    others = queryset.filter(**{f"{field}__iexact": value})
+    if instance is not None:
+        others = others.exclude(pk=instance.pk)
+    return others.first()
+
+
+def posted_data(request):
+    """What a view binds its form to: the POST data on a POST, even an empty one (so that its errors
+    show), and nothing on a GET (an unbound form, whose ``is_valid()`` is False)."""
+    return request.POST if request.method == "POST" else None

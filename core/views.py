@@ -10,6 +10,7 @@ from audit.models import AuditEvent
 from audit.services import Actor
 from core import selectors, services_users, sudo
 from core.desired_state import desired_state_problems
+from core.form_fields import posted_data
 from core.forms import ConsoleUserForm, PasswordConfirmForm
 from core.permissions import require
 from memberships.models import IAMUser, Membership
@@ -46,8 +47,8 @@ def console_user_list(request):
 @require("manage_users")
 @sudo.require_recent_password
 def console_user_create(request):
-    form = ConsoleUserForm(request.POST if request.method == "POST" else None, creating=True)
-    if request.method == "POST" and form.is_valid():
+    form = ConsoleUserForm(posted_data(request), creating=True)
+    if form.is_valid():
         try:
             user = services_users.console_user_create(actor=Actor.from_user(request.user), **form.cleaned_data)
         except ValidationError as error:
@@ -64,9 +65,9 @@ def console_user_create(request):
 def console_user_edit(request, pk: int):
     console_user = get_object_or_404(User, pk=pk)
     form = ConsoleUserForm(
-        request.POST if request.method == "POST" else None, creating=False, instance_user=console_user
+        posted_data(request), creating=False, instance_user=console_user
     )
-    if request.method == "POST" and form.is_valid():
+    if form.is_valid():
         try:
             services_users.console_user_update(
                 actor=Actor.from_user(request.user), console_user=console_user, **form.cleaned_data
@@ -84,8 +85,8 @@ def console_user_edit(request, pk: int):
 def confirm_password(request):
     """Sudo mode's page: the password again, then back to ``next`` (a page of this site only)."""
     next_url = sudo.safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
-    form = PasswordConfirmForm(request, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = PasswordConfirmForm(request, posted_data(request))
+    if form.is_valid():
         sudo.mark_password_confirmed(request)
         return redirect(next_url)
     context = {"form": form, "next": next_url, "has_password": request.user.has_usable_password()}

@@ -10,6 +10,7 @@ from audit.selectors import history_context
 from audit.services import Actor
 from core import limits
 from core.form_errors import add_service_error
+from core.form_fields import posted_data
 from core.permissions import require
 from memberships import selectors, services
 from memberships.forms import (
@@ -59,8 +60,8 @@ def membership_list(request):
 @require_http_methods(["GET", "POST"])
 @require("edit")
 def membership_add(request):
-    form = MembershipGrantForm(request.POST if request.method == "POST" else None, preselect=request.GET)
-    if request.method == "POST" and form.is_valid():
+    form = MembershipGrantForm(posted_data(request), preselect=request.GET)
+    if form.is_valid():
         try:
             result = services.memberships_grant(
                 actor=Actor.from_user(request.user),
@@ -111,8 +112,8 @@ def iam_user_list(request):
 @require_http_methods(["GET", "POST"])
 @require("edit")
 def iam_user_create(request):
-    form = IAMUserForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = IAMUserForm(posted_data(request))
+    if form.is_valid():
         try:
             iam_user = services.iam_user_create(
                 actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"], **form.user_fields()
@@ -129,8 +130,8 @@ def iam_user_create(request):
 @require("edit")
 def iam_user_edit(request, pk: int):
     iam_user = get_object_or_404(IAMUser, pk=pk)
-    form = IAMUserForm(request.POST if request.method == "POST" else None, initial=IAMUserForm.initial_for(iam_user))
-    if request.method == "POST" and form.is_valid():
+    form = IAMUserForm(posted_data(request), initial=IAMUserForm.initial_for(iam_user))
+    if form.is_valid():
         try:
             services.iam_user_update(
                 actor=Actor.from_user(request.user), iam_user=iam_user, reason=form.cleaned_data["reason"], **form.user_fields()

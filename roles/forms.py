@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import AssumableAccount
 from core import limits
-from core.form_fields import ModelIdsField, reason_field
+from core.form_fields import ModelIdsField, name_taken_by, reason_field
 from core.validators import (
     no_control_characters,
     no_control_characters_except_line_breaks,
@@ -104,13 +104,8 @@ class RoleForm(forms.Form):
 
     def clean_logical_name(self):
         logical_name = self.cleaned_data["logical_name"]
-        if len(logical_name) > limits.LOGICAL_ID_MAX:
-            # No stored name is this long; the model says why. (SQLite refuses a LIKE pattern of 50,000+ characters.)
-            return logical_name
-        others = RoleDefinition.objects.filter(logical_name__iexact=logical_name)
-        if self.role is not None:
-            others = others.exclude(pk=self.role.pk)
-        clash = others.first()
+        clash = name_taken_by(RoleDefinition.objects, "logical_name", logical_name, max_length=limits.LOGICAL_ID_MAX,
+                              instance=self.role)
         if clash is not None:
             raise ValidationError(
                 f"A role named “{clash.logical_name}” already exists; logical names are compared without case."
@@ -173,12 +168,7 @@ class PolicyForm(forms.Form):
 
     def clean_name(self):
         name = self.cleaned_data["name"]
-        if len(name) > limits.POLICY_NAME_MAX:
-            return name  # as for role names: too long to clash, and the model says why
-        others = self.role.policies.filter(name__iexact=name)
-        if self.policy is not None:
-            others = others.exclude(pk=self.policy.pk)
-        clash = others.first()
+        clash = name_taken_by(self.role.policies, "name", name, max_length=limits.POLICY_NAME_MAX, instance=self.policy)
         if clash is not None:
             raise ValidationError(
                 f"Role {self.role.logical_name} already has a policy named “{clash.name}”; "

@@ -11,6 +11,7 @@ from audit.selectors import history_context
 from audit.services import Actor
 from core import limits
 from core.form_errors import add_service_error
+from core.form_fields import posted_data
 from core.permissions import require
 from core.sudo import require_recent_password
 from roles import cloudformation, selectors, services
@@ -81,8 +82,8 @@ def role_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 @require("edit")
 def role_create(request):
-    form = RoleForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = RoleForm(posted_data(request))
+    if form.is_valid():
         try:
             role = services.role_create(
                 actor=Actor.from_user(request.user),
@@ -102,8 +103,8 @@ def role_create(request):
 @require("edit")
 def role_edit(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
-    form = RoleForm(request.POST if request.method == "POST" else None, role=role)
-    if request.method == "POST" and form.is_valid():
+    form = RoleForm(posted_data(request), role=role)
+    if form.is_valid():
         try:
             role = services.role_update(
                 actor=Actor.from_user(request.user),
@@ -125,8 +126,8 @@ def role_edit(request, pk: int):
 @require_recent_password
 def role_delete(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
-    form = RoleDeleteForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = RoleDeleteForm(posted_data(request))
+    if form.is_valid():
         services.role_delete(actor=Actor.from_user(request.user), role=role, reason=form.cleaned_data["reason"])
         messages.success(request, f"Role {role.logical_name} removed from the desired state.")
         return redirect("roles:list")
@@ -138,8 +139,8 @@ def role_delete(request, pk: int):
 @require("edit")
 def policy_create(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
-    form = PolicyForm(request.POST if request.method == "POST" else None, role=role)
-    if request.method == "POST" and form.is_valid():
+    form = PolicyForm(posted_data(request), role=role)
+    if form.is_valid():
         try:
             policy = services.policy_create(
                 actor=Actor.from_user(request.user),
@@ -161,8 +162,8 @@ def policy_create(request, pk: int):
 def policy_edit(request, pk: int, policy_pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     policy = get_object_or_404(InlinePolicy, pk=policy_pk, role=role)
-    form = PolicyForm(request.POST if request.method == "POST" else None, role=role, policy=policy)
-    if request.method == "POST" and form.is_valid():
+    form = PolicyForm(posted_data(request), role=role, policy=policy)
+    if form.is_valid():
         try:
             policy = services.policy_update(
                 actor=Actor.from_user(request.user),
@@ -195,8 +196,8 @@ def _policy_form_context(role: RoleDefinition, form: PolicyForm, policy: InlineP
 def policy_delete(request, pk: int, policy_pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     policy = get_object_or_404(InlinePolicy, pk=policy_pk, role=role)
-    form = PolicyDeleteForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = PolicyDeleteForm(posted_data(request))
+    if form.is_valid():
         services.policy_delete(actor=Actor.from_user(request.user), policy=policy, reason=form.cleaned_data["reason"])
         messages.success(request, f"Policy {policy.name} removed from {role.logical_name}.")
         return redirect("roles:detail", pk=role.pk)

@@ -29,12 +29,10 @@ def account_list(request):
 @require("view")
 def account_detail(request, pk: int):
     account = get_object_or_404(AssumableAccount, pk=pk)
-    context = {
-        "account": account,
-        "roles_with_members": selectors.account_roles_with_members(account),
-        "tab": "history" if request.GET.get("tab") == "history" else "overview",
-        **history_context(object_type="account", obj=account),
-    }
+    tab = "history" if request.GET.get("tab") == "history" else "overview"
+    context = {"account": account, "roles_with_members": selectors.account_roles_with_members(account), "tab": tab}
+    if tab == "history":
+        context.update(history_context(object_type="account", obj=account))
     return render(request, "accounts/account_detail.html", context)
 
 

@@ -10,9 +10,13 @@ def history_for(*, object_type: str, object_id, limit: int = 50):
     return AuditEvent.objects.filter(object_type=object_type, object_id=str(object_id)).order_by("-created_at", "-id")[:limit]
 
 
-def history_context(*, object_type: str, obj, limit: int = 50) -> dict:
+def history_context(*, object_type: str, obj, rows=None, limit: int = 50) -> dict:
+    """What ``partials/history.html`` needs: ``rows`` when the caller gathered them (a role's include
+    its policies'), else the object's own audit rows."""
+    if rows is None:
+        rows = history_for(object_type=object_type, object_id=obj.pk, limit=limit)
     return {
-        "history": list(history_for(object_type=object_type, object_id=obj.pk, limit=limit)),
+        "history": list(rows),
         "history_object_type": object_type,
         "history_object_id": obj.pk,
     }

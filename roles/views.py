@@ -71,9 +71,9 @@ def role_detail(request, pk: int):
         "trust_json": json.dumps(cloudformation.resolved_trust_policy(role, master.account_id or "<master account id>"), indent=2),
         "warnings": services.warnings_for_role(role),
         "member_count": role.memberships.count(),
-        **history_context(object_type="role", obj=role),
-        "history": selectors.role_history(role),
     }
+    if tab == "history":
+        context.update(history_context(object_type="role", obj=role, rows=selectors.role_history(role)))
     if tab == "cloudformation":
         context.update(_cloudformation_preview(request, role))
     return render(request, "roles/role_detail.html", context)

@@ -59,3 +59,22 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = factory.SubFactory(RoleFactory)
     reason = "On call for this account"
     requested_by_name = "eddie"
+
+
+def role_form_data(**overrides) -> dict:
+    """What the role form posts for a plain role; an override of None leaves that field out."""
+    data = {
+        "logical_name": "Admin",
+        "role_name": "",
+        "path": "/",
+        "description": "",
+        "require_mfa": "on",
+        "max_session_duration": "3600",
+        "permissions_boundary_arn": "",
+        "managed_policy_arns": "",
+        "tags": "",
+        "applies_to_all_accounts": "on",
+        "reason": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

@@ -29,6 +29,7 @@ from tests.factories import (
     MembershipFactory,
     PolicyFactory,
     RoleFactory,
+    role_form_data,
 )
 from tests.state import desired_state
 
@@ -126,10 +127,8 @@ FORMS = {
     "role create": FormCase(
         "editor",
         lambda w: reverse("roles:create"),
-        lambda w: {"logical_name": "ReadOnly", "role_name": "", "path": "/", "description": "Read only",
-                   "require_mfa": "on", "max_session_duration": "3600", "permissions_boundary_arn": "",
-                   "managed_policy_arns": "arn:aws:iam::aws:policy/ReadOnlyAccess", "tags": "team=security",
-                   "applies_to_all_accounts": "on", "reason": "auditors"},
+        lambda w: role_form_data(logical_name="ReadOnly", description="Read only", tags="team=security",
+                                 managed_policy_arns="arn:aws:iam::aws:policy/ReadOnlyAccess", reason="auditors"),
         ("logical_name", "role_name", "path", "description", "max_session_duration", "permissions_boundary_arn",
          "managed_policy_arns", "tags", "accounts", "reason"),
     ),

@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import MasterAccount
 from core.form_errors import add_service_error
 from roles.forms import PolicyForm, format_tags, parse_tags
-from tests.factories import AccountFactory, MasterAccountFactory, PolicyFactory, RoleFactory
+from tests.factories import AccountFactory, MasterAccountFactory, PolicyFactory, RoleFactory, role_form_data
 from tests.state import desired_state
 
 pytestmark = pytest.mark.django_db
@@ -33,24 +33,6 @@ def role(db):
     role = RoleFactory(logical_name="ReadOnly")
     PolicyFactory(role=role, name="S3Read")
     return role
-
-
-def role_data(**overrides):
-    data = {
-        "logical_name": "Admin",
-        "role_name": "",
-        "path": "/",
-        "description": "",
-        "require_mfa": "on",
-        "max_session_duration": "3600",
-        "permissions_boundary_arn": "",
-        "managed_policy_arns": "",
-        "tags": "",
-        "applies_to_all_accounts": "on",
-        "reason": "",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def policy_of_size(characters: int) -> dict:
@@ -114,21 +96,21 @@ def errors_on(response, field="__all__") -> str:
 )
 def test_it_refuses_a_bad_role_and_changes_nothing(editor, role, overrides, field, message):
     before = desired_state()
-    response = editor.post(reverse("roles:create"), role_data(**overrides))
+    response = editor.post(reverse("roles:create"), role_form_data(**overrides))
     assert message in errors_on(response, field)
     assert desired_state() == before
 
 
 def test_it_refuses_a_logical_name_that_differs_from_another_only_in_case(editor, role):
     before = desired_state()
-    response = editor.post(reverse("roles:create"), role_data(logical_name="READONLY"))
+    response = editor.post(reverse("roles:create"), role_form_data(logical_name="READONLY"))
     assert "A role named “ReadOnly” already exists" in errors_on(response, "logical_name")
     assert desired_state() == before
 
 
 def test_it_refuses_a_role_name_that_another_role_already_uses_in_another_case(editor, role):
     before = desired_state()
-    response = editor.post(reverse("roles:create"), role_data(logical_name="Reader", role_name="readonly"))
+    response = editor.post(reverse("roles:create"), role_form_data(logical_name="Reader", role_name="readonly"))
     assert "would create IAM roles with the same name" in errors_on(response)
     assert desired_state() == before
 
@@ -136,7 +118,7 @@ def test_it_refuses_a_role_name_that_another_role_already_uses_in_another_case(e
 def test_it_refuses_a_role_whose_group_names_would_pass_128_characters(editor, role):
     AccountFactory(name="a" * 70)
     before = desired_state()
-    response = editor.post(reverse("roles:create"), role_data(logical_name="R" * 60))
+    response = editor.post(reverse("roles:create"), role_form_data(logical_name="R" * 60))
     assert "IAM group names are at most 128" in errors_on(response)
     assert desired_state() == before
 
@@ -145,7 +127,7 @@ def test_it_refuses_a_role_that_would_exceed_the_master_accounts_group_quota(edi
     AccountFactory.create_batch(2)
     MasterAccount.objects.filter(pk=1).update(group_quota=3)
     before = desired_state()
-    response = editor.post(reverse("roles:create"), role_data())
+    response = editor.post(reverse("roles:create"), role_form_data())
     assert "need 4 IAM groups in the master account; its quota is 3" in errors_on(response)
     assert desired_state() == before
 
@@ -153,7 +135,7 @@ def test_it_refuses_a_role_that_would_exceed_the_master_accounts_group_quota(edi
 def test_a_refused_edit_keeps_the_role_and_its_accounts_as_they_were(editor, role):
     prod = AccountFactory(name="prod")
     before = desired_state()
-    data = role_data(logical_name="ReadOnly", max_session_duration="43201", applies_to_all_accounts=None, accounts=[prod.pk])
+    data = role_form_data(logical_name="ReadOnly", max_session_duration="43201", applies_to_all_accounts=None, accounts=[prod.pk])
     response = editor.post(reverse("roles:edit", kwargs={"pk": role.pk}), data)
     assert "between 3600 and 43200" in errors_on(response, "max_session_duration")
     assert desired_state() == before
@@ -162,7 +144,7 @@ def test_a_refused_edit_keeps_the_role_and_its_accounts_as_they_were(editor, rol
 def test_a_refused_edit_that_fails_only_the_whole_state_check_changes_nothing(editor, role):
     AccountFactory(name="a" * 70)
     before = desired_state()
-    response = editor.post(reverse("roles:edit", kwargs={"pk": role.pk}), role_data(logical_name="R" * 60))
+    response = editor.post(reverse("roles:edit", kwargs={"pk": role.pk}), role_form_data(logical_name="R" * 60))
     assert "IAM group names are at most 128" in errors_on(response)
     assert desired_state() == before
 

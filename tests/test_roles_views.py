@@ -9,7 +9,7 @@ from audit.models import AuditEvent
 from core import limits
 from roles.models import InlinePolicy, RoleDefinition
 from roles.services import policy_create, policy_delete, role_update
-from tests.factories import READ_ONLY, AccountFactory, MasterAccountFactory, MembershipFactory, PolicyFactory, RoleFactory
+from tests.factories import READ_ONLY, AccountFactory, MasterAccountFactory, MembershipFactory, PolicyFactory, RoleFactory, role_form_data
 from tests.state import desired_state
 
 pytestmark = pytest.mark.django_db
@@ -39,21 +39,7 @@ def page(name, role):
 
 
 def role_data(**overrides):
-    data = {
-        "logical_name": "Admin",
-        "role_name": "",
-        "path": "/",
-        "description": "Full access",
-        "require_mfa": "on",
-        "max_session_duration": "3600",
-        "permissions_boundary_arn": "",
-        "managed_policy_arns": "",
-        "tags": "",
-        "applies_to_all_accounts": "on",
-        "reason": "",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+    return role_form_data(**{"description": "Full access", **overrides})
 
 
 # --- who may do what -------------------------------------------------------------------------

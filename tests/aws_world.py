@@ -7,6 +7,8 @@ from django.core.management import call_command
 
 from devtools.fake_aws import create_iam_users
 from integrations import aws
+from plans.models import Plan
+from tests.workflow import plan_now
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -63,3 +65,11 @@ def live_stack_status(fake_aws, profile: str, stack_name: str) -> str | None:
         if "does not exist" in str(error):
             return None
         raise
+
+
+@pytest.fixture
+def pending_plan(sample_world, eddie):
+    """The samples planned by eddie against an empty fake AWS: every stack, group and member to add."""
+    plan = plan_now(eddie)
+    assert plan.status == Plan.Status.PENDING, plan.blocks or plan.error
+    return plan

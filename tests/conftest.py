@@ -59,7 +59,8 @@ def people(db) -> ConsoleUsers:
 
 
 @pytest.fixture
-def editor_actor(people) -> Actor:
+def eddie(people) -> Actor:
+    """The Editor eddie, as services record him."""
     return Actor.from_user(people.editor)
 
 

@@ -158,8 +158,8 @@ def test_the_detail_shows_the_roles_that_apply_and_their_members(people, client_
     assert "Billing" not in content
 
 
-def test_the_history_tab_shows_who_changed_the_account_and_why(people, client_for, account, editor_actor):
-    account_update(actor=editor_actor, account=account, description="Staging, shared", reason="Clarify ownership")
+def test_the_history_tab_shows_who_changed_the_account_and_why(people, client_for, account, eddie):
+    account_update(actor=eddie, account=account, description="Staging, shared", reason="Clarify ownership")
     response = client_for(people.viewer).get(reverse("accounts:detail", kwargs={"pk": account.pk}) + "?tab=history")
     assert [event.reason for event in response.context["history"]] == ["Clarify ownership"]
     assert "Clarify ownership" in response.content.decode()

@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def history(editor_actor):
+def history(eddie):
     for number in range(5):
-        account_create(actor=editor_actor, name=f"acct{number}", account_id=f"20000000000{number}", profile="p")
+        account_create(actor=eddie, name=f"acct{number}", account_id=f"20000000000{number}", profile="p")
     return list(AuditEvent.objects.order_by("sequence"))
 
 

@@ -29,8 +29,8 @@ def assert_actor(event, user):
 # ---- accounts -------------------------------------------------------------------------------
 
 
-def test_account_create_is_audited(editor_actor, people):
-    account = account_create(actor=editor_actor, reason="new team", name="prod", account_id="123456789012", profile="prod")
+def test_account_create_is_audited(eddie, people):
+    account = account_create(actor=eddie, reason="new team", name="prod", account_id="123456789012", profile="prod")
     event = only_event(object_type="account")
     assert_actor(event, people.editor)
     assert (event.action, event.object_id, event.object_repr, event.reason, event.before) == (
@@ -43,23 +43,23 @@ def test_account_create_is_audited(editor_actor, people):
     assert event.after["name"] == "prod" and event.after["account_id"] == "123456789012"
 
 
-def test_account_update_records_before_and_after(editor_actor):
+def test_account_update_records_before_and_after(eddie):
     account = AccountFactory(name="stage", description="old")
-    account_update(actor=editor_actor, account=account, reason="rename", description="new")
+    account_update(actor=eddie, account=account, reason="rename", description="new")
     event = only_event(object_type="account", action="update")
     assert (event.before["description"], event.after["description"], event.reason) == ("old", "new", "rename")
     assert event.changed_fields == ["description"]
 
 
-def test_an_update_that_changes_nothing_writes_no_row(editor_actor):
+def test_an_update_that_changes_nothing_writes_no_row(eddie):
     account = AccountFactory(description="same")
-    account_update(actor=editor_actor, account=account, description="same")
+    account_update(actor=eddie, account=account, description="same")
     assert not AuditEvent.objects.exists()
 
 
-def test_account_delete_records_the_last_state_and_revokes_its_grants(editor_actor):
+def test_account_delete_records_the_last_state_and_revokes_its_grants(eddie):
     membership = MembershipFactory(account=AccountFactory(name="old"))
-    account_delete(actor=editor_actor, account=membership.account, reason="closed")
+    account_delete(actor=eddie, account=membership.account, reason="closed")
     account_event = only_event(object_type="account")
     assert (account_event.action, account_event.before["name"], account_event.after, account_event.reason) == (
         "delete",
@@ -72,9 +72,9 @@ def test_account_delete_records_the_last_state_and_revokes_its_grants(editor_act
     assert not AssumableAccount.objects.exists()
 
 
-def test_master_account_update_is_audited(editor_actor):
+def test_master_account_update_is_audited(eddie):
     MasterAccount.load()
-    master_account_update(actor=editor_actor, reason="new region", region="eu-west-1")
+    master_account_update(actor=eddie, reason="new region", region="eu-west-1")
     event = only_event(object_type="master account")
     assert (event.action, event.before["region"], event.after["region"], event.reason) == (
         "update",
@@ -87,9 +87,9 @@ def test_master_account_update_is_audited(editor_actor):
 # ---- roles and policies ---------------------------------------------------------------------
 
 
-def test_role_create_is_audited_with_its_policies(editor_actor, people):
+def test_role_create_is_audited_with_its_policies(eddie, people):
     role = role_create(
-        actor=editor_actor, reason="auditors", logical_name="Auditor", policies=[{"name": "Read", "document": READ_ONLY}]
+        actor=eddie, reason="auditors", logical_name="Auditor", policies=[{"name": "Read", "document": READ_ONLY}]
     )
     event = only_event(object_type="role")
     assert_actor(event, people.editor)
@@ -98,26 +98,26 @@ def test_role_create_is_audited_with_its_policies(editor_actor, people):
     assert event.after["policies"] == {"Read": READ_ONLY}
 
 
-def test_role_update_records_before_and_after(editor_actor):
+def test_role_update_records_before_and_after(eddie):
     role = RoleFactory(logical_name="Ops", require_mfa=True)
-    role_update(actor=editor_actor, role=role, reason="break glass", require_mfa=False)
+    role_update(actor=eddie, role=role, reason="break glass", require_mfa=False)
     event = only_event(object_type="role", action="update")
     assert (event.before["require_mfa"], event.after["require_mfa"], event.reason) == (True, False, "break glass")
     assert event.changed_fields == ["require_mfa"]
 
 
-def test_role_delete_is_audited(editor_actor):
+def test_role_delete_is_audited(eddie):
     role = RoleFactory(logical_name="Legacy")
-    role_delete(actor=editor_actor, role=role, reason="unused")
+    role_delete(actor=eddie, role=role, reason="unused")
     event = only_event(object_type="role")
     assert (event.action, event.before["logical_name"], event.after, event.reason) == ("delete", "Legacy", None, "unused")
 
 
-def test_policy_create_update_delete_are_audited(editor_actor, people):
+def test_policy_create_update_delete_are_audited(eddie, people):
     role = RoleFactory(logical_name="Data")
-    policy = policy_create(actor=editor_actor, role=role, name="S3", document=READ_ONLY, reason="read buckets")
-    policy_update(actor=editor_actor, policy=policy, name="S3", document=WRITE_ONLY, reason="write too")
-    policy_delete(actor=editor_actor, policy=InlinePolicy.objects.get(pk=policy.pk), reason="gone")
+    policy = policy_create(actor=eddie, role=role, name="S3", document=READ_ONLY, reason="read buckets")
+    policy_update(actor=eddie, policy=policy, name="S3", document=WRITE_ONLY, reason="write too")
+    policy_delete(actor=eddie, policy=InlinePolicy.objects.get(pk=policy.pk), reason="gone")
     created, updated, deleted = AuditEvent.objects.filter(object_type="policy").order_by("id")
     assert all(event.actor == people.editor for event in (created, updated, deleted))
     assert (created.action, created.before, created.after["document"], created.reason) == ("create", None, READ_ONLY, "read buckets")
@@ -134,10 +134,10 @@ def test_policy_create_update_delete_are_audited(editor_actor, people):
 # ---- IAM users and memberships --------------------------------------------------------------
 
 
-def test_iam_user_create_update_delete_are_audited(editor_actor, people):
-    iam_user = iam_user_create(actor=editor_actor, user_name="dave", reason="joined")
-    iam_user_update(actor=editor_actor, iam_user=iam_user, display_name="Dave D.", reason="name")
-    iam_user_delete(actor=editor_actor, iam_user=IAMUser.objects.get(pk=iam_user.pk), reason="left")
+def test_iam_user_create_update_delete_are_audited(eddie, people):
+    iam_user = iam_user_create(actor=eddie, user_name="dave", reason="joined")
+    iam_user_update(actor=eddie, iam_user=iam_user, display_name="Dave D.", reason="name")
+    iam_user_delete(actor=eddie, iam_user=IAMUser.objects.get(pk=iam_user.pk), reason="left")
     created, updated, deleted = AuditEvent.objects.filter(object_type="IAM user").order_by("id")
     assert {event.object_id for event in (created, updated, deleted)} == {str(iam_user.pk)}
     assert all(event.actor == people.editor for event in (created, updated, deleted))
@@ -146,9 +146,9 @@ def test_iam_user_create_update_delete_are_audited(editor_actor, people):
     assert (deleted.action, deleted.before["display_name"], deleted.after, deleted.reason) == ("delete", "Dave D.", None, "left")
 
 
-def test_membership_grant_and_revoke_are_audited(editor_actor, people):
+def test_membership_grant_and_revoke_are_audited(eddie, people):
     iam_user, account, role = IAMUserFactory(user_name="erin"), AccountFactory(name="prod"), RoleFactory(logical_name="Admin")
-    membership = memberships_grant(actor=editor_actor, grants=[(iam_user, account, role)], reason="on call").created[0]
+    membership = memberships_grant(actor=eddie, grants=[(iam_user, account, role)], reason="on call").created[0]
     membership_revoke(actor=Actor.from_user(people.other_editor), membership=membership, reason="rota ended")
     granted, revoked = AuditEvent.objects.filter(object_type="membership").order_by("id")
     assert (granted.action, granted.actor, granted.after["group"], granted.reason) == ("create", people.editor, "prod.Admin", "on call")
@@ -195,8 +195,8 @@ def test_a_password_change_alone_is_audited_as_such(people):
 # ---- the history itself ---------------------------------------------------------------------
 
 
-def test_audit_rows_cannot_be_changed_or_deleted(editor_actor):
-    iam_user_create(actor=editor_actor, user_name="frank")
+def test_audit_rows_cannot_be_changed_or_deleted(eddie):
+    iam_user_create(actor=eddie, user_name="frank")
     event = AuditEvent.objects.get()
     event.reason = "rewritten"
     with pytest.raises(PermissionError):

@@ -99,10 +99,10 @@ def test_list_filters_by_each_field(client_for, people):
     assert listed(client, q="expiry") == ["bob in prod.Admin"]  # person
 
 
-def test_list_narrows_to_one_object_for_history_links(client_for, people, editor_actor):
-    alice = iam_user_create(actor=editor_actor, user_name="alice")
-    iam_user_update(actor=editor_actor, iam_user=alice, display_name="Alice")
-    iam_user_create(actor=editor_actor, user_name="bob")
+def test_list_narrows_to_one_object_for_history_links(client_for, people, eddie):
+    alice = iam_user_create(actor=eddie, user_name="alice")
+    iam_user_update(actor=eddie, iam_user=alice, display_name="Alice")
+    iam_user_create(actor=eddie, user_name="bob")
     client = client_for(people.viewer)
     detail = client.get(reverse("memberships:iam_user_detail", args=[alice.pk]), {"tab": "history"}).content.decode()
     link = f"{reverse('audit:list')}?object_type=IAM%20user&object_id={alice.pk}"

@@ -22,8 +22,8 @@ from memberships.models import IAMUser, Membership
 from memberships.services import membership_revoke
 from plans import planning, services, tasks
 from plans.models import Job, JobStep, Plan
-from tests.aws_world import SAMPLE_ACCOUNTS, SAMPLE_ROLES, sample_world  # noqa: F401
-from tests.workflow import run_apply_job
+from tests.aws_world import SAMPLE_ACCOUNTS, SAMPLE_ROLES, pending_plan, sample_world  # noqa: F401 - fixtures
+from tests.workflow import plan_now, run_apply_job
 
 pytestmark = pytest.mark.django_db
 
@@ -76,25 +76,6 @@ def worker(monkeypatch) -> StandInWorker:
     stand_in = StandInWorker()
     monkeypatch.setattr(workflow, "time", SimpleNamespace(monotonic=time.monotonic, sleep=stand_in.sleep))
     return stand_in
-
-
-@pytest.fixture
-def eddie(people) -> Actor:
-    return Actor.from_user(people.editor)
-
-
-def plan_now(actor: Actor) -> Plan:
-    plan = services.plan_request(actor=actor)
-    planning.plan_compute(plan_id=plan.pk)
-    plan.refresh_from_db()
-    return plan
-
-
-@pytest.fixture
-def pending_plan(sample_world, eddie) -> Plan:
-    plan = plan_now(eddie)
-    assert plan.status == Plan.Status.PENDING, plan.blocks or plan.error
-    return plan
 
 
 @pytest.fixture

@@ -30,11 +30,6 @@ NO_ANSWER_BOUND_SECONDS = 10
 PROD, CDN = ACCOUNTS["prod"], ACCOUNTS["cdn"]
 
 
-@pytest.fixture
-def eddie(people):
-    return Actor.from_user(people.editor)
-
-
 def test_aws_that_stops_answering_mid_plan_fails_the_plan_quickly_and_writes_nothing(small_world, fast_failing_aws, eddie):
     small_world.stall("GetAccountAuthorizationDetails")
 

@@ -38,10 +38,10 @@ def unchanged():
     return Membership.objects.count(), AuditEvent.objects.count()
 
 
-def test_grant_creates_memberships_with_who_asked_and_why(editor_actor, people, prod, admin_role):
+def test_grant_creates_memberships_with_who_asked_and_why(eddie, people, prod, admin_role):
     alice = IAMUserFactory(user_name="alice")
     expires = timezone.now() + timedelta(days=2)
-    result = memberships_grant(actor=editor_actor, grants=[(alice, prod, admin_role)], reason=" on call ", expires_at=expires)
+    result = memberships_grant(actor=eddie, grants=[(alice, prod, admin_role)], reason=" on call ", expires_at=expires)
     membership = Membership.objects.get()
     assert result.created == [membership] and result.already_granted == []
     assert (membership.reason, membership.requested_by, membership.requested_by_name, membership.expires_at) == (
@@ -71,11 +71,11 @@ def test_grant_creates_memberships_with_who_asked_and_why(editor_actor, people, 
     }
 
 
-def test_grant_reports_existing_memberships_and_audits_only_new_ones(editor_actor, prod, admin_role):
+def test_grant_reports_existing_memberships_and_audits_only_new_ones(eddie, prod, admin_role):
     existing = MembershipFactory(account=prod, role=admin_role)
     newcomer = IAMUserFactory()
     result = memberships_grant(
-        actor=editor_actor, grants=[(existing.iam_user, prod, admin_role), (newcomer, prod, admin_role)], reason="team"
+        actor=eddie, grants=[(existing.iam_user, prod, admin_role), (newcomer, prod, admin_role)], reason="team"
     )
     assert result.already_granted == [existing]
     assert [m.iam_user for m in result.created] == [newcomer]
@@ -91,40 +91,40 @@ def test_grant_reports_existing_memberships_and_audits_only_new_ones(editor_acto
         ({"reason": "x", "grants": []}, "at least one"),
     ],
 )
-def test_grant_refuses_bad_requests(editor_actor, prod, admin_role, kwargs, message):
+def test_grant_refuses_bad_requests(eddie, prod, admin_role, kwargs, message):
     grants = kwargs.pop("grants", [(IAMUserFactory(), prod, admin_role)])
     before = unchanged()
     with pytest.raises(ValidationError, match=message):
-        memberships_grant(actor=editor_actor, grants=grants, **kwargs)
+        memberships_grant(actor=eddie, grants=grants, **kwargs)
     assert unchanged() == before
 
 
-def test_grant_refuses_a_role_that_does_not_apply_to_the_account(editor_actor, prod):
+def test_grant_refuses_a_role_that_does_not_apply_to_the_account(eddie, prod):
     dev = AccountFactory(name="dev")
     billing = RoleFactory(logical_name="Billing", applies_to_all_accounts=False)
     billing.accounts.add(prod)
     before = unchanged()
     with pytest.raises(ValidationError, match="does not apply to account dev"):
-        memberships_grant(actor=editor_actor, grants=[(IAMUserFactory(), prod, billing), (IAMUserFactory(), dev, billing)], reason="x")
+        memberships_grant(actor=eddie, grants=[(IAMUserFactory(), prod, billing), (IAMUserFactory(), dev, billing)], reason="x")
     assert unchanged() == before
 
 
-def test_grant_is_all_or_nothing_across_users(editor_actor, admin_role):
+def test_grant_is_all_or_nothing_across_users(eddie, admin_role):
     full, fresh = IAMUserFactory(), IAMUserFactory()
     for account in AccountFactory.create_batch(10):
         MembershipFactory(iam_user=full, account=account, role=admin_role)
     extra = AccountFactory()
     before = unchanged()
     with pytest.raises(ValidationError, match="at most 10 groups"):
-        memberships_grant(actor=editor_actor, grants=[(fresh, extra, admin_role), (full, extra, admin_role)], reason="x")
+        memberships_grant(actor=eddie, grants=[(fresh, extra, admin_role), (full, extra, admin_role)], reason="x")
     assert unchanged() == before
     assert not fresh.memberships.exists()
 
 
-def test_revoke_removes_the_membership_and_audits_its_last_state(editor_actor, people, prod, admin_role):
+def test_revoke_removes_the_membership_and_audits_its_last_state(eddie, people, prod, admin_role):
     membership = MembershipFactory(account=prod, role=admin_role, iam_user=IAMUserFactory(user_name="bob"))
     membership_pk = membership.pk
-    membership_revoke(actor=editor_actor, membership=membership, reason="no longer on call")
+    membership_revoke(actor=eddie, membership=membership, reason="no longer on call")
     assert not Membership.objects.exists()
     event = AuditEvent.objects.get()
     assert (event.action, event.object_id, event.actor, event.reason, event.after) == (
@@ -165,11 +165,11 @@ def test_expiry_catches_up_when_the_clock_has_moved_on(prod, admin_role):
     assert not Membership.objects.exists()
 
 
-def test_deleting_an_iam_user_revokes_each_grant_with_an_audit_row(editor_actor, prod, admin_role):
+def test_deleting_an_iam_user_revokes_each_grant_with_an_audit_row(eddie, prod, admin_role):
     carol = IAMUserFactory(user_name="carol")
     MembershipFactory(iam_user=carol, account=prod, role=admin_role)
     MembershipFactory(iam_user=carol, account=AccountFactory(name="dev"), role=admin_role)
-    iam_user_delete(actor=editor_actor, iam_user=carol, reason="")
+    iam_user_delete(actor=eddie, iam_user=carol, reason="")
     assert not IAMUser.objects.exists() and not Membership.objects.exists()
     revocations = AuditEvent.objects.filter(object_type="membership", action="delete")
     assert sorted(e.before["group"] for e in revocations) == ["dev.Admin", "prod.Admin"]

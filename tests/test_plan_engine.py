@@ -24,11 +24,6 @@ def plan_calls(plan: Plan) -> dict:
     return plan.jobs.get(kind=Job.Kind.PLAN).api_call_totals()
 
 
-@pytest.fixture
-def eddie(people):
-    return Actor.from_user(people.editor)
-
-
 def test_the_first_apply_builds_every_stack_group_policy_and_member(sample_world, people, eddie):
     plan = plan_now(eddie)
     assert plan.status == Plan.Status.PENDING, plan.blocks or plan.error

@@ -20,7 +20,7 @@ from plans import applying, planning, services, tasks
 from plans.models import Job, JobStep, Plan
 from roles.models import InlinePolicy, RoleDefinition
 from roles.services import policy_update
-from tests.aws_world import SAMPLE_ACCOUNTS, sample_world  # noqa: F401
+from tests.aws_world import SAMPLE_ACCOUNTS, pending_plan, sample_world  # noqa: F401 - fixtures
 from tests.workflow import plan_now, run_apply_job
 
 pytestmark = pytest.mark.django_db
@@ -61,19 +61,6 @@ def decision_state(plan: Plan) -> tuple:
     plan.refresh_from_db()
     plan_events = AuditEvent.objects.filter(object_type="plan").count()
     return plan.status, plan.decided_by_name, plan.decision_comment, plan_events
-
-
-@pytest.fixture
-def eddie(people) -> Actor:
-    return Actor.from_user(people.editor)
-
-
-@pytest.fixture
-def pending_plan(sample_world, eddie) -> Plan:
-    """The samples planned by eddie against an empty fake AWS: every stack, group and member to add."""
-    plan = plan_now(eddie)
-    assert plan.status == Plan.Status.PENDING, plan.blocks or plan.error
-    return plan
 
 
 @pytest.fixture

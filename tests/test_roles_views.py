@@ -154,12 +154,12 @@ def test_the_detail_shows_warnings_for_a_role_without_mfa_allowing_everything(pe
     assert 'class="warning">The trust policy does not require MFA.' in response.content.decode()
 
 
-def test_the_history_tab_shows_the_role_and_its_policies_changes(people, client_for, role, editor_actor):
-    role_update(actor=editor_actor, role=role, description="Read everything", reason="Describe it")
-    added = policy_create(actor=editor_actor, role=role, name="Logs", document=READ_ONLY, reason="Read logs")
-    policy_delete(actor=editor_actor, policy=added, reason="Not needed")
+def test_the_history_tab_shows_the_role_and_its_policies_changes(people, client_for, role, eddie):
+    role_update(actor=eddie, role=role, description="Read everything", reason="Describe it")
+    added = policy_create(actor=eddie, role=role, name="Logs", document=READ_ONLY, reason="Read logs")
+    policy_delete(actor=eddie, policy=added, reason="Not needed")
     similar = RoleFactory(logical_name="ReadOnlyToo")
-    policy_create(actor=editor_actor, role=similar, name="Other", document=READ_ONLY, reason="Elsewhere")
+    policy_create(actor=eddie, role=similar, name="Other", document=READ_ONLY, reason="Elsewhere")
 
     response = client_for(people.viewer).get(reverse("roles:detail", kwargs={"pk": role.pk}) + "?tab=history")
 
@@ -167,9 +167,9 @@ def test_the_history_tab_shows_the_role_and_its_policies_changes(people, client_
     assert "ReadOnly/Logs" in response.content.decode()
 
 
-def test_the_history_keeps_policy_rows_after_the_role_is_renamed(people, client_for, role, editor_actor):
-    policy_create(actor=editor_actor, role=role, name="Logs", document=READ_ONLY, reason="Read logs")
-    role_update(actor=editor_actor, role=role, logical_name="Reader", reason="Rename")
+def test_the_history_keeps_policy_rows_after_the_role_is_renamed(people, client_for, role, eddie):
+    policy_create(actor=eddie, role=role, name="Logs", document=READ_ONLY, reason="Read logs")
+    role_update(actor=eddie, role=role, logical_name="Reader", reason="Rename")
     response = client_for(people.viewer).get(reverse("roles:detail", kwargs={"pk": role.pk}) + "?tab=history")
     assert [event.reason for event in response.context["history"]] == ["Rename", "Read logs"]
 

@@ -1,19 +1,7 @@
 from django.contrib import admin
 
 from accounts.models import AssumableAccount, MasterAccount
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Superusers may look; every change goes through the services so it is validated and audited."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(MasterAccount)

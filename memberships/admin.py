@@ -1,19 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from memberships.models import IAMUser, Membership
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Grants change only through the console's services, which validate and audit; the admin only looks."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(IAMUser)

@@ -1,22 +1,13 @@
 from django.contrib import admin
 
-from accounts.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyAdminMixin
 from roles.models import InlinePolicy, RoleDefinition
 
 
-class InlinePolicyInline(admin.TabularInline):
+class InlinePolicyInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = InlinePolicy
     fields = ("name", "document")
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RoleDefinition)

@@ -1,6 +1,5 @@
 """Executing an approved plan: each account's stack in its own task, then the master account."""
 import json
-import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,11 +13,11 @@ from core import limits
 from integrations import aws
 from plans.access import account_access, master_access
 from plans.jobs import (
-    JobAbandoned,
     discard_change_sets_later,
     ensure_running,
     job_finish,
     job_start,
+    run_step_work,
     step_finish,
     step_log,
     step_start,
@@ -26,7 +25,6 @@ from plans.jobs import (
 from plans.models import Job, JobStep, Plan
 from roles.cloudformation import template_body
 
-logger = logging.getLogger(__name__)
 
 APPLIER = Actor.system("system:apply", source="worker")
 SUCCESS_STATUSES = {"create": ("CREATE_COMPLETE",), "update": ("UPDATE_COMPLETE",), "recreate": ("CREATE_COMPLETE",)}
@@ -104,8 +102,8 @@ def apply_account(*, step_id: int) -> None:
         return
     step_log(step, f"Starting: {action} stack {stack_name}")
     since = timezone.now() - EVENT_CLOCK_SKEW
-    error = ""
-    try:
+
+    def work():
         if action in ("create", "update"):
             _execute_change_set(access, counter, step, change_set_id=account_plan["change_set_id"], stack_name=stack_name,
                                 expected=SUCCESS_STATUSES[action], since=since)
@@ -128,15 +126,10 @@ def apply_account(*, step_id: int) -> None:
             step_log(step, "Created a new CREATE change set", done_delta=1)
             _execute_change_set(access, counter, step, change_set_id=change_set["id"], stack_name=stack_name,
                                 expected=SUCCESS_STATUSES["recreate"], since=since)
-    except JobAbandoned:
+
+    error = run_step_work(step, work, label=step.target)
+    if error is None:
         return  # declared abandoned: the reaper recorded the failure; start nothing more
-    except aws.AwsError as failure:
-        error = str(failure)
-    except Exception as failure:  # a bug must still leave the step failed with the reason
-        logger.exception("apply step %s failed", step.pk)
-        error = f"{step.target}: internal error: {failure.__class__.__name__}: {failure}"
-    if error:
-        step_log(step, error)
     step_finish(step, counter=counter, error=error)
     start_master_step_when_accounts_done(job)
 
@@ -209,21 +202,15 @@ def apply_master(*, job_id: int) -> None:
     access = master_access(_master_model())
     if not step_start(step, total=len(operations)):
         return
-    error = ""
-    try:
+    def work():
         for description, operation, parameters in operations:
             ensure_running(job.pk)
             aws.iam_write(access, counter, operation, **parameters)
             step_log(step, description, done_delta=1)
-    except JobAbandoned:
+
+    error = run_step_work(step, work, label="master")
+    if error is None:
         return  # declared abandoned: the reaper recorded the failure
-    except aws.AwsError as failure:
-        error = str(failure)
-    except Exception as failure:  # a bug must still leave the step failed with the reason
-        logger.exception("master step of job %s failed", job.pk)
-        error = f"master: internal error: {failure.__class__.__name__}: {failure}"
-    if error:
-        step_log(step, error)
     step_finish(step, counter=counter, error=error)
     _finish(job, plan, error=error)
 

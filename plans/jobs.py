@@ -19,7 +19,7 @@ from kombu.exceptions import KombuError
 
 from audit.models import AuditEvent
 from audit.services import Actor, audit_record
-from integrations.aws import CallCounter
+from integrations.aws import AwsError, CallCounter
 from plans.models import Job, JobStep, Plan
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,25 @@ def step_log(step: JobStep, message: str, *, done_delta: int = 0) -> None:
         locked.save(update_fields=["log", "done"])
         Job.objects.filter(pk=step.job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
     step.log, step.done = locked.log, locked.done
+
+
+def run_step_work(step: JobStep, work: Callable[[], None], *, label: str) -> str | None:
+    """Run a step's AWS work. Returns "" when it succeeded; the reason when it failed (also written
+    to the step log; ``label`` names the account in it); None when the job was declared abandoned
+    meanwhile, so the caller records nothing more."""
+    try:
+        work()
+    except JobAbandoned:
+        return None
+    except AwsError as failure:
+        error = str(failure)
+    except Exception as failure:  # a bug must still leave the step failed with the reason
+        logger.exception("step %s (%s) of job %s failed", step.pk, step.target, step.job_id)
+        error = f"{label}: internal error: {failure.__class__.__name__}: {failure}"
+    else:
+        return ""
+    step_log(step, error)
+    return error
 
 
 def ensure_running(job_id: int) -> None:

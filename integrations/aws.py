@@ -263,29 +263,10 @@ class LiveStack:
 
 def stack_read(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> LiveStack | None:
     """The stack and its template in two calls, or None when there is no stack."""
-    cloudformation = client(access, "cloudformation", counter)
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except botocore.exceptions.ClientError as error:
-        if "does not exist" in error.response.get("Error", {}).get("Message", ""):
-            return None
-        raise _wrap(error, access.label, "DescribeStacks") from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise _wrap(error, access.label, "DescribeStacks") from None
-    if not stacks:
-        return None
-    raw = stacks[0]
-    stack = LiveStack(
-        name=raw["StackName"],
-        status=raw["StackStatus"],
-        stack_id=raw.get("StackId", ""),
-        parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in raw.get("Parameters", [])},
-        status_reason=raw.get("StackStatusReason", ""),
-    )
-    if stack.status not in ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE"):
-        body = _call(cloudformation, "get_template", access.label, StackName=stack.stack_id or stack_name, TemplateStage="Original")[
-            "TemplateBody"
-        ]
+    stack = stack_status(access, counter, stack_name=stack_name)
+    if stack is not None and stack.status not in ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE"):
+        body = _call(client(access, "cloudformation", counter), "get_template", access.label,
+                     StackName=stack.stack_id or stack_name, TemplateStage="Original")["TemplateBody"]
         stack.template = body if isinstance(body, dict) else _parse_template_text(body)
     return stack
 
@@ -418,17 +399,25 @@ def stack_delete(access: AccountAccess, counter: CallCounter, *, stack_name: str
 
 
 def stack_status(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> LiveStack | None:
+    """The stack as DescribeStacks shows it (no template), or None when there is no stack."""
     cloudformation = client(access, "cloudformation", counter)
     try:
-        raw = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except botocore.exceptions.ClientError as error:
         if "does not exist" in error.response.get("Error", {}).get("Message", ""):
             return None
         raise _wrap(error, access.label, "DescribeStacks") from None
     except botocore.exceptions.BotoCoreError as error:
         raise _wrap(error, access.label, "DescribeStacks") from None
+    if not stacks:
+        return None
+    raw = stacks[0]
     return LiveStack(
-        name=raw["StackName"], status=raw["StackStatus"], stack_id=raw.get("StackId", ""), status_reason=raw.get("StackStatusReason", "")
+        name=raw["StackName"],
+        status=raw["StackStatus"],
+        stack_id=raw.get("StackId", ""),
+        parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in raw.get("Parameters", [])},
+        status_reason=raw.get("StackStatusReason", ""),
     )
 
 

@@ -13,6 +13,7 @@ from core.desired_state import desired_state_problems
 from core.form_fields import posted_data
 from core.forms import ConsoleUserForm, PasswordConfirmForm
 from core.permissions import require
+from core.redirects import safe_next_url
 from memberships.models import IAMUser, Membership
 from plans import selectors as plan_selectors
 from roles.models import RoleDefinition
@@ -84,7 +85,7 @@ def console_user_edit(request, pk: int):
 @require("view")
 def confirm_password(request):
     """Sudo mode's page: the password again, then back to ``next`` (a page of this site only)."""
-    next_url = sudo.safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
     form = PasswordConfirmForm(request, posted_data(request))
     if form.is_valid():
         sudo.mark_password_confirmed(request)

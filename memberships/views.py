@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.selectors import history_context
@@ -12,6 +11,7 @@ from core import limits
 from core.form_errors import add_service_error
 from core.form_fields import posted_data
 from core.permissions import require
+from core.redirects import safe_next_url
 from memberships import selectors, services
 from memberships.forms import (
     IAMUserForm,
@@ -28,14 +28,6 @@ PAGE_SIZE = 50
 
 def _page(request, rows):
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _safe_next(request, default: str) -> str:
-    """Where to go after a POST: the form's ``next`` when it is a page of this site, else ``default``."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
 
 
 def _names(memberships) -> str:
@@ -93,7 +85,7 @@ def membership_remove(request, pk: int):
     else:
         services.membership_revoke(actor=Actor.from_user(request.user), membership=membership, reason=form.cleaned_data["reason"])
         messages.success(request, f"Removed {membership.iam_user.user_name} from {membership.group_name}.")
-    return redirect(_safe_next(request, reverse("memberships:list")))
+    return redirect(safe_next_url(request, request.POST.get("next"), default=reverse("memberships:list")))
 
 
 @require_GET

@@ -55,7 +55,6 @@ def step_log(step: JobStep, message: str, *, done_delta: int = 0) -> None:
         locked.log = (locked.log + [{"at": timezone.now().isoformat(), "message": message}])[-LOG_LINES_MAX:]
         locked.done = min(locked.done + done_delta, locked.total) if locked.total else locked.done + done_delta
         locked.save(update_fields=["log", "done"])
-        Job.objects.filter(pk=step.job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
     step.log, step.done = locked.log, locked.done
 
 

@@ -312,12 +312,10 @@ def plan_compute(*, plan_id: int) -> None:
         plan.refresh_from_db()
         audit_record(actor=PLANNER, action="plan_computed", object_type="plan", obj=plan,
                      after={"status": status, "summary": summary, "blocks": len(blocks)}, reason=plan.summary_line)
-        from plans.tasks import discard_change_sets_task
-
         for old in superseded:
             audit_record(actor=PLANNER, action="plan_superseded", object_type="plan", object_id=str(old),
                          object_repr=f"plan #{old}", reason=f"Superseded by plan #{plan.pk}")
-            transaction.on_commit(lambda old=old: discard_change_sets_task.delay(old))
+            transaction.on_commit(lambda old=old: discard_change_sets_later(plan_id=old))
 
 
 def _all_group_count(live: aws.LiveIam) -> int:

@@ -9,7 +9,7 @@ from core.permissions import has_capability
 from integrations import aws
 from plans import desired
 from plans.access import account_access
-from plans.jobs import reap_abandoned_jobs, send_tasks
+from plans.jobs import discard_change_sets_later, reap_abandoned_jobs, send_tasks
 from plans.models import Job, JobStep, Plan
 
 
@@ -80,8 +80,6 @@ def plan_approve(*, actor: Actor, plan: Plan, comment: str = "") -> Plan:
 
 @transaction.atomic
 def plan_reject(*, actor: Actor, plan: Plan, comment: str) -> Plan:
-    from plans.tasks import discard_change_sets_task
-
     comment = (comment or "").strip()
     if not comment:
         raise PlanError("Say why you reject this plan: the comment goes to the requester and the audit history.")
@@ -95,7 +93,7 @@ def plan_reject(*, actor: Actor, plan: Plan, comment: str) -> Plan:
         raise PlanError("Only a plan waiting for approval (or blocked) can be rejected.")
     plan.refresh_from_db()
     audit_record(actor=actor, action="plan_rejected", object_type="plan", obj=plan, reason=comment)
-    transaction.on_commit(lambda: discard_change_sets_task.delay(plan.pk))
+    transaction.on_commit(lambda: discard_change_sets_later(plan_id=plan.pk))
     return plan
 
 

@@ -11,6 +11,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
+from plans import services
 from plans.access import account_access, master_access
 from plans.jobs import (
     discard_change_sets_later,
@@ -242,27 +243,9 @@ def discard_unexecuted_change_sets(*, job_id: int) -> list[str]:
     job = Job.objects.select_related("plan").get(pk=job_id)
     if job.status != Job.Status.FAILED:
         return []
-    master = _master_model()
-    accounts = {account.name: account for account in AssumableAccount.objects.all()}
-    cleaned = []
-    for step in job.steps.exclude(target=JobStep.MASTER).exclude(status=JobStep.Status.SUCCEEDED):
-        entry = _account_plan(job.plan, step.target)
-        if not entry.get("change_set_id") or step.target not in accounts:
-            continue
-        access = account_access(accounts[step.target], master)
-        counter = aws.CallCounter()
-        try:
-            execution_status, _ = aws.change_set_status(access, counter, change_set_id=entry["change_set_id"])
-        except aws.AwsError as error:
-            if "ChangeSetNotFound" not in error.code:
-                raise
-            execution_status = "GONE"
-        if execution_status == "AVAILABLE":
-            aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
-        if entry.get("created_stack"):
-            aws.stack_delete_if_under_review(access, counter, stack_name=master.stack_name)
-        cleaned.append(step.target)
-    return cleaned
+    unfinished = job.steps.exclude(target=JobStep.MASTER).exclude(status=JobStep.Status.SUCCEEDED)
+    entries = [_account_plan(job.plan, step.target) for step in unfinished]
+    return services.discard_account_change_sets(entries, only_unexecuted=True)
 
 
 def _master_model() -> MasterAccount:

@@ -136,17 +136,34 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
 
 def discard_change_sets(*, plan_id: int) -> list[str]:
     """Delete a dead plan's change sets, and stacks that only its CREATE change sets made."""
-    plan = Plan.objects.get(pk=plan_id)
+    return discard_account_change_sets(Plan.objects.get(pk=plan_id).accounts)
+
+
+def discard_account_change_sets(entries: list[dict], *, only_unexecuted: bool = False) -> list[str]:
+    """Delete the change sets of these account plan entries, and a stack only such a change set made
+    (kept while a newer plan's change set is on it). With ``only_unexecuted``, a change set an apply
+    already executed (or is executing) is left alone. Returns the accounts cleaned."""
     master = MasterAccount.load()
     accounts = {account.name: account for account in AssumableAccount.objects.all()}
-    done = []
-    for entry in plan.accounts:
+    cleaned = []
+    for entry in entries:
         if not entry.get("change_set_id") or entry["name"] not in accounts:
             continue
         access = account_access(accounts[entry["name"]], master)
         counter = aws.CallCounter()
-        aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
-        if entry.get("created_stack"):  # kept while a newer plan's change set is on it
+        if not only_unexecuted or _change_set_execution_status(access, counter, entry["change_set_id"]) == "AVAILABLE":
+            aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
+        if entry.get("created_stack"):
             aws.stack_delete_if_under_review(access, counter, stack_name=master.stack_name)
-        done.append(entry["name"])
-    return done
+        cleaned.append(entry["name"])
+    return cleaned
+
+
+def _change_set_execution_status(access, counter, change_set_id: str) -> str:
+    try:
+        execution_status, _ = aws.change_set_status(access, counter, change_set_id=change_set_id)
+    except aws.AwsError as error:
+        if "ChangeSetNotFound" not in error.code:
+            raise
+        return "GONE"
+    return execution_status

@@ -43,20 +43,18 @@ PARALLEL_ACCOUNTS = 8
 def _resolve_account_ids(master: MasterAccount, counters: dict) -> None:
     """Fill in account ids the import left empty, from STS, and keep them (audited)."""
     if not master.account_id:
-        account_id = aws.caller_account_id(master_access(master), counters[JobStep.MASTER])
-        before = master.snapshot()
-        master.account_id = account_id
-        master.save(update_fields=["account_id"])
-        audit_record(actor=PLANNER, action="update", object_type="master account", obj=master, before=before,
-                     after=master.snapshot(), reason="Account id read from AWS (GetCallerIdentity)")
+        _store_account_id(master, "master account", aws.caller_account_id(master_access(master), counters[JobStep.MASTER]))
     for account in AssumableAccount.objects.filter(enabled=True, account_id=""):
-        account_id = aws.caller_account_id(account_access(account, master), counters[account.name])
-        before = account.snapshot()
-        account.account_id = account_id
-        account.full_clean()
-        account.save(update_fields=["account_id"])
-        audit_record(actor=PLANNER, action="update", object_type="account", obj=account, before=before,
-                     after=account.snapshot(), reason="Account id read from AWS (GetCallerIdentity)")
+        _store_account_id(account, "account", aws.caller_account_id(account_access(account, master), counters[account.name]))
+
+
+def _store_account_id(model, object_type: str, account_id: str) -> None:
+    before = model.snapshot()
+    model.account_id = account_id
+    model.full_clean()
+    model.save(update_fields=["account_id"])
+    audit_record(actor=PLANNER, action="update", object_type=object_type, obj=model, before=before,
+                 after=model.snapshot(), reason="Account id read from AWS (GetCallerIdentity)")
 
 
 def _account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_id: str, teardown: bool) -> dict:

@@ -349,13 +349,11 @@ def _wait_change_set(cloudformation, label: str, change_set_id: str, *, timeout:
 
 
 def change_set_delete(access: AccountAccess, counter: CallCounter, *, change_set_id: str) -> None:
-    cloudformation = client(access, "cloudformation", counter)
     try:
-        cloudformation.delete_change_set(ChangeSetName=change_set_id)
-    except botocore.exceptions.ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code not in ("ChangeSetNotFound", "ChangeSetNotFoundException"):
-            raise _wrap(error, access.label, "DeleteChangeSet") from None
+        _call(client(access, "cloudformation", counter), "delete_change_set", access.label, ChangeSetName=change_set_id)
+    except AwsError as error:
+        if error.code not in ("ChangeSetNotFound", "ChangeSetNotFoundException"):
+            raise
 
 
 def change_set_status(access: AccountAccess, counter: CallCounter, *, change_set_id: str) -> tuple[str, str]:
@@ -400,15 +398,12 @@ def stack_delete(access: AccountAccess, counter: CallCounter, *, stack_name: str
 
 def stack_status(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> LiveStack | None:
     """The stack as DescribeStacks shows it (no template), or None when there is no stack."""
-    cloudformation = client(access, "cloudformation", counter)
     try:
-        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except botocore.exceptions.ClientError as error:
-        if "does not exist" in error.response.get("Error", {}).get("Message", ""):
+        stacks = _call(client(access, "cloudformation", counter), "describe_stacks", access.label, StackName=stack_name)["Stacks"]
+    except AwsError as error:
+        if "does not exist" in str(error):
             return None
-        raise _wrap(error, access.label, "DescribeStacks") from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise _wrap(error, access.label, "DescribeStacks") from None
+        raise
     if not stacks:
         return None
     raw = stacks[0]
@@ -496,18 +491,14 @@ def group_quota(access: AccountAccess, counter: CallCounter) -> int:
 
 def iam_write(access: AccountAccess, counter: CallCounter, operation: str, **params) -> None:
     """One IAM write. Idempotent: an entity that already exists or is already gone is not an error."""
-    iam = client(access, "iam", counter)
     try:
-        getattr(iam, operation)(**params)
-    except botocore.exceptions.ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if (code == "EntityAlreadyExists" and operation == "create_group") or (
-            code == "NoSuchEntity" and operation.startswith(("delete_", "remove_"))
-        ):
-            return
-        raise _wrap(error, access.label, _operation_name(iam, operation)) from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise _wrap(error, access.label, _operation_name(iam, operation)) from None
+        _call(client(access, "iam", counter), operation, access.label, **params)
+    except AwsError as error:
+        already_done = (error.code == "EntityAlreadyExists" and operation == "create_group") or (
+            error.code == "NoSuchEntity" and operation.startswith(("delete_", "remove_"))
+        )
+        if not already_done:
+            raise
 
 
 def stack_wait(access: AccountAccess, counter: CallCounter, *, stack_name: str, timeout: float, on_poll=None) -> LiveStack | None:

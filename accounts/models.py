@@ -131,3 +131,44 @@ class AssumableAccount(models.Model):
             "external_id": self.external_id,
             "enabled": self.enabled,
         }
+
+
+class LiveStackRecord(models.Model):
+    """An account's stack as the console last read it from AWS.
+
+    It lets a plan skip GetTemplate when the stack has not changed since (same id, status and
+    last-updated time), and it holds the physical names of the stack's roles: those the original
+    tool created have names CloudFormation made up, which group policies must name exactly and the
+    role page shows without calling AWS.
+    """
+
+    account = models.OneToOneField(AssumableAccount, on_delete=models.CASCADE, related_name="live_stack")
+    stack_name = models.CharField(max_length=128)
+    stack_id = models.CharField(max_length=2048)
+    stack_status = models.CharField(max_length=64)
+    # LastUpdatedTime as AWS gave it (CreationTime for a stack never updated), ISO 8601.
+    last_updated = models.CharField(max_length=64, blank=True)
+    template = models.JSONField(null=True, blank=True)
+    role_names = models.JSONField(default=dict, blank=True)  # role logical id -> physical role name
+    read_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"stack {self.stack_name} of {self.account} as read at {self.read_at:%Y-%m-%d %H:%M}"
+
+    def is_current(self, *, stack_name: str, stack_id: str, stack_status: str, last_updated: str) -> bool:
+        """Whether a stack DescribeStacks shows now is the one recorded, unchanged since."""
+        return (self.stack_name, self.stack_id, self.stack_status, self.last_updated) == (
+            stack_name, stack_id, stack_status, last_updated
+        )
+
+    def names_given_by_cloudformation(self) -> dict:
+        """Roles the recorded template creates without RoleName, and the names CloudFormation gave
+        them: logical id -> physical name. Only these keep a name the console did not choose."""
+        resources = (self.template or {}).get("Resources") if isinstance(self.template, dict) else None
+        kept = {}
+        for logical_id, physical in (self.role_names or {}).items():
+            resource = resources.get(logical_id) if isinstance(resources, dict) else None
+            properties = resource.get("Properties") if isinstance(resource, dict) else None
+            if isinstance(properties, dict) and "RoleName" not in properties and physical:
+                kept[logical_id] = physical
+        return kept

@@ -259,16 +259,23 @@ class LiveStack:
     parameters: dict = field(default_factory=dict)
     template: dict | None = None
     status_reason: str = ""
+    # LastUpdatedTime, or CreationTime for a stack never updated (AWS then omits LastUpdatedTime), ISO 8601.
+    last_updated: str = ""
 
 
 def stack_read(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> LiveStack | None:
     """The stack and its template in two calls, or None when there is no stack."""
     stack = stack_status(access, counter, stack_name=stack_name)
     if stack is not None and stack.status not in ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE"):
-        body = _call(client(access, "cloudformation", counter), "get_template", access.label,
-                     StackName=stack.stack_id or stack_name, TemplateStage="Original")["TemplateBody"]
-        stack.template = body if isinstance(body, dict) else _parse_template_text(body)
+        stack.template = stack_template(access, counter, stack_id=stack.stack_id or stack_name)
     return stack
+
+
+def stack_template(access: AccountAccess, counter: CallCounter, *, stack_id: str) -> dict | None:
+    """The template the stack was last given (GetTemplate, stage Original), parsed; None when unreadable."""
+    body = _call(client(access, "cloudformation", counter), "get_template", access.label,
+                 StackName=stack_id, TemplateStage="Original")["TemplateBody"]
+    return body if isinstance(body, dict) else _parse_template_text(body)
 
 
 def _parse_template_text(body: str) -> dict | None:
@@ -413,7 +420,12 @@ def stack_status(access: AccountAccess, counter: CallCounter, *, stack_name: str
         stack_id=raw.get("StackId", ""),
         parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in raw.get("Parameters", [])},
         status_reason=raw.get("StackStatusReason", ""),
+        last_updated=_iso(raw.get("LastUpdatedTime") or raw.get("CreationTime")),
     )
+
+
+def _iso(moment) -> str:
+    return moment.isoformat() if hasattr(moment, "isoformat") else str(moment or "")
 
 
 def stack_failure_reasons(

@@ -11,7 +11,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import services
+from plans import services, stack_records
 from plans.access import account_access, master_access
 from plans.jobs import (
     discard_change_sets_later,
@@ -95,7 +95,8 @@ def apply_account(*, step_id: int) -> None:
         return
     master = _master_model()
     account_plan = _account_plan(plan, step.target)
-    access = account_access(_account_model(step.target), master)
+    account = _account_model(step.target)
+    access = account_access(account, master)
     counter = aws.CallCounter()
     stack_name = master.stack_name
     action = account_plan["action"]
@@ -127,8 +128,12 @@ def apply_account(*, step_id: int) -> None:
             step_log(step, "Created a new CREATE change set", done_delta=1)
             _execute_change_set(access, counter, step, change_set_id=change_set["id"], stack_name=stack_name,
                                 expected=SUCCESS_STATUSES["recreate"], since=since)
+        # The stack changed: keep its new template and role names, so the next plan need not read them.
+        step_log(step, stack_records.refresh_after_apply(access, counter, account=account, stack_name=stack_name))
 
     error = run_step_work(step, work, label=step.target)
+    if error is None or error:
+        stack_records.forget(account=account)  # whatever the stack is now, the next plan reads it afresh
     if error is None:
         return  # declared abandoned: the reaper recorded the failure; start nothing more
     step_finish(step, counter=counter, error=error)

@@ -8,6 +8,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.models import AuditEvent
 from core import limits
 from memberships.models import Membership
+from plans import stack_records
 from plans.models import Plan
 from roles import cloudformation
 from roles.selectors import account_role_pairs, roles_with_policies
@@ -40,11 +41,14 @@ def desired_state_document(*, teardown: bool = False) -> dict:
         "groups": {},
     }
     enabled = [account for account in accounts if account.enabled]
+    # Roles living under names CloudFormation gave them keep those names: in the template (no
+    # RoleName) and in the group policies (their real ARNs), as the accounts' stack records hold them.
+    kept_names = stack_records.names_given_by_cloudformation(enabled, stack_name=master.stack_name)
     for account in accounts:
         entry = {"account_id": account.account_id, "enabled": account.enabled}
         if account.enabled and not teardown:
             account_roles = [role for a, role in account_role_pairs([account], roles)]
-            entry["template"] = cloudformation.build_template(account_roles)
+            entry["template"] = cloudformation.build_template(account_roles, kept_names=kept_names[account.name])
         document["accounts"][account.name] = entry
     if teardown:
         return document
@@ -62,7 +66,8 @@ def desired_state_document(*, teardown: bool = False) -> dict:
         )
     for account, role in account_role_pairs(enabled, roles):
         group = limits.group_name(account.name, role.logical_name)
-        role_arn = role.role_arn(account.account_id or "<account id unknown>")
+        physical = kept_names[account.name].get(role.logical_name, "") if role.name_from_cloudformation else ""
+        role_arn = role.role_arn(account.account_id or "<account id unknown>", physical_name=physical)
         document["groups"][group] = {
             "account": account.name,
             "role": role.logical_name,

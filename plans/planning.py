@@ -13,7 +13,7 @@ from audit.services import Actor, audit_record
 from core import limits
 from core.desired_state import desired_state_problems
 from integrations import aws
-from plans import desired, diff
+from plans import desired, diff, stack_records
 from plans.access import account_access, master_access
 from plans.jobs import (
     JobAbandoned,
@@ -205,25 +205,40 @@ def summarize(accounts: list[dict], master: dict) -> dict:
     return summary
 
 
-def _read_accounts(jobs: dict, master_model, document, counters) -> dict:
-    """Read every enabled account's stack in parallel threads; AWS calls only, no database."""
-    def read(account_name):
-        account_model = jobs[account_name]
-        return aws.stack_read(account_access(account_model, master_model), counters[account_name],
-                              stack_name=master_model.stack_name)
+def _read_accounts(accounts_by_name: dict, master_model, counters) -> dict:
+    """Read every enabled account's stack in parallel threads (AWS calls only), then keep what was
+    read in the accounts' stack records. A stack unchanged since its record is not read again."""
+    enabled = [account for account in accounts_by_name.values() if account.enabled]
+    records = stack_records.records_for(enabled, stack_name=master_model.stack_name)
 
-    names = [name for name, entry in document["accounts"].items() if entry["enabled"]]
+    def read(account):
+        return stack_records.read_stack(account_access(account, master_model), counters[account.name],
+                                        stack_name=master_model.stack_name, record=records.get(account.pk))
+
     with ThreadPoolExecutor(max_workers=PARALLEL_ACCOUNTS) as pool:
-        futures = {name: pool.submit(read, name) for name in names}
-        return {name: future.result() for name, future in futures.items()}
+        futures = {account.name: pool.submit(read, account) for account in enabled}
+        reads = {name: future.result() for name, future in futures.items()}
+    for account in enabled:
+        stack_records.store(account=account, stack_name=master_model.stack_name, read=reads[account.name])
+    return reads
+
+
+def _read_message(read: stack_records.StackRead) -> str:
+    if read.live is None:
+        return "There is no stack yet"
+    if read.from_record:
+        return "Read the stack; unchanged since the console last read it, so its template was not read again"
+    return "Read the stack and its template"
 
 
 def plan_compute(*, plan_id: int) -> None:
     """Worker side of a plan.
 
     1. Take the plan's job (queued → running) and resolve account ids left empty.
-    2. Snapshot the desired state with its fingerprint and the editors since the last apply.
-    3. Read every enabled account's stack (in parallel) and the master's IAM state (paginated).
+    2. Read every enabled account's stack (in parallel; the template only when the stack changed since
+       the console last read it) and keep it in the account's stack record.
+    3. Snapshot the desired state with its fingerprint and the editors since the last apply; read
+       the master's IAM state (paginated).
     4. Diff accounts and master; collect blocks (red) and warnings (amber).
     5. Unless blocked, create a change set per account with a create or update.
     6. Store the plan; supersede older open plans and discard their change sets.
@@ -244,12 +259,14 @@ def plan_compute(*, plan_id: int) -> None:
             step_start(step, total=2)
         with transaction.atomic():
             _resolve_account_ids(master_model, counters)
-        document = desired.desired_state_document(teardown=teardown)
         accounts_by_name = {account.name: account for account in AssumableAccount.objects.all()}
-        live_stacks = _read_accounts(accounts_by_name, master_model, document, counters)
-        for name in live_stacks:
+        # Stacks first: the desired templates and group policies name the roles as they live there.
+        reads = _read_accounts(accounts_by_name, master_model, counters)
+        live_stacks = {name: read.live for name, read in reads.items()}
+        for name, read in reads.items():
             if name in steps:
-                step_log(steps[name], "Read the stack and its template", done_delta=1)
+                step_log(steps[name], _read_message(read), done_delta=1)
+        document = desired.desired_state_document(teardown=teardown)
         master_access_ = master_access(master_model)
         live_iam = aws.iam_read(master_access_, counters[JobStep.MASTER], group_path=limits.GROUP_PATH)
         quota = aws.group_quota(master_access_, counters[JobStep.MASTER])

@@ -46,26 +46,56 @@ def trust_policy_size(role, master_account_id: str = "123456789012") -> int:
     return limits.policy_size(resolved_trust_policy(role, master_account_id))
 
 
-def policy_logical_ids(role, policies) -> dict:
-    """Stable, alphanumeric logical ids for a role's inline policies, keyed by policy name."""
-    ids, used = {}, set()
-    for policy in sorted(policies, key=lambda p: p.name.lower()):
+def policy_logical_ids(roles_and_policies) -> dict:
+    """Logical ids for the inline policies of a whole template, keyed by (role logical name, policy name).
+
+    A policy imported from a live stack keeps its resource's logical id: with another id
+    CloudFormation would remove the resource and add it again. The others get a stable,
+    alphanumeric id derived from role and policy names that no other resource uses.
+    """
+    taken = {role.logical_name.lower() for role, _ in roles_and_policies}
+    ids, generated = {}, []
+    for role, policies in sorted(roles_and_policies, key=lambda pair: pair[0].logical_name.lower()):
+        for policy in sorted(policies, key=lambda p: p.name.lower()):
+            kept = getattr(policy, "logical_id", "")
+            if kept and kept.lower() not in taken:
+                taken.add(kept.lower())
+                ids[(role.logical_name, policy.name)] = kept
+            else:
+                generated.append((role, policy))
+    for role, policy in generated:
         base = f"{role.logical_name}{re.sub(r'[^A-Za-z0-9]', '', policy.name)}Policy"[: limits.LOGICAL_ID_MAX - 4]
         candidate, counter = base, 2
-        while candidate.lower() in used:
+        while candidate.lower() in taken:
             candidate, counter = f"{base}{counter}", counter + 1
-        used.add(candidate.lower())
-        ids[policy.name] = candidate
+        taken.add(candidate.lower())
+        ids[(role.logical_name, policy.name)] = candidate
     return ids
 
 
-def role_resources(role, policies, *, include_account_metadata: bool = True) -> dict:
-    properties = {
-        "RoleName": role.effective_role_name,
+def keeps_name_from_cloudformation(role, kept_names: dict | None) -> bool:
+    """Whether the template leaves RoleName out for ``role``.
+
+    Only for a role imported without RoleName, and, when the account is known (``kept_names``, its
+    roles living under names CloudFormation gave them), only where it lives under such a name. In
+    an account it does not exist in yet the template names it, so the plan knows its ARN exactly.
+    """
+    if not getattr(role, "name_from_cloudformation", False):
+        return False
+    return kept_names is None or role.logical_name in kept_names
+
+
+def role_resources(
+    role, policies, *, include_account_metadata: bool = True, kept_names: dict | None = None, policy_ids: dict | None = None
+) -> dict:
+    properties = {}
+    if not keeps_name_from_cloudformation(role, kept_names):
+        properties["RoleName"] = role.effective_role_name
+    properties.update({
         "Path": role.path,
         "AssumeRolePolicyDocument": trust_policy(role),
         "MaxSessionDuration": role.max_session_duration,
-    }
+    })
     if role.description:
         properties["Description"] = role.description
     if role.managed_policy_arns:
@@ -78,9 +108,9 @@ def role_resources(role, policies, *, include_account_metadata: bool = True) -> 
     if include_account_metadata and not role.applies_to_all_accounts:
         role_resource["Metadata"] = {METADATA_KEY: {"Accounts": sorted(a.name for a in role.accounts.all())}}
     resources = {role.logical_name: role_resource}
-    logical_ids = policy_logical_ids(role, policies)
+    logical_ids = policy_ids if policy_ids is not None else policy_logical_ids([(role, policies)])
     for policy in policies:
-        resources[logical_ids[policy.name]] = {
+        resources[logical_ids[(role.logical_name, policy.name)]] = {
             "Type": "AWS::IAM::Policy",
             "Properties": {
                 "PolicyName": policy.name,
@@ -91,12 +121,21 @@ def role_resources(role, policies, *, include_account_metadata: bool = True) -> 
     return resources
 
 
-def build_template(roles, *, include_account_metadata: bool = False) -> dict:
-    """The template for a list of roles (their ``policies`` and ``accounts`` prefetched)."""
+def build_template(roles, *, include_account_metadata: bool = False, kept_names: dict | None = None) -> dict:
+    """The template for a list of roles (their ``policies`` and ``accounts`` prefetched).
+
+    ``kept_names`` is for the template of one account: its roles that live under names
+    CloudFormation gave them (logical id -> physical name, from the account's stack record).
+    Without it (an export) roles imported without RoleName are written without one, as they came.
+    """
+    roles = sorted(roles, key=lambda r: r.logical_name.lower())
+    roles_and_policies = [(role, list(role.policies.all())) for role in roles]
+    policy_ids = policy_logical_ids(roles_and_policies)
     resources = {}
-    for role in sorted(roles, key=lambda r: r.logical_name.lower()):
+    for role, policies in roles_and_policies:
         resources.update(
-            role_resources(role, list(role.policies.all()), include_account_metadata=include_account_metadata)
+            role_resources(role, policies, include_account_metadata=include_account_metadata, kept_names=kept_names,
+                           policy_ids=policy_ids)
         )
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -17,6 +17,14 @@ class RoleDefinition(models.Model):
         blank=True,
         help_text="IAM role name people type in Switch Role; empty means the logical name.",
     )
+    # The original tool's templates have no RoleName: CloudFormation named those roles
+    # <stack>-<logical id>-<random>, and renaming means replacing them (a new ARN), so an imported
+    # role keeps that name wherever it lives. Roles made in the console always get a RoleName.
+    name_from_cloudformation = models.BooleanField(
+        default=False,
+        help_text="Imported without RoleName: where the role is deployed it keeps the name CloudFormation gave it; "
+        "in an account it does not exist in yet, it is created with the role name.",
+    )
     path = models.CharField(max_length=512, default="/", validators=[limits.validate_iam_path])
     description = models.CharField(max_length=1000, blank=True)
     require_mfa = models.BooleanField(default=True, help_text="Trust only sessions signed in with MFA.")
@@ -50,8 +58,10 @@ class RoleDefinition(models.Model):
     def effective_role_name(self) -> str:
         return self.role_name or self.logical_name
 
-    def role_arn(self, account_id: str) -> str:
-        return f"arn:aws:iam::{account_id}:role{self.path}{self.effective_role_name}"
+    def role_arn(self, account_id: str, *, physical_name: str = "") -> str:
+        """The ARN in one account: of ``physical_name`` when the role lives there under a name
+        CloudFormation gave it, else of the role name the template sets."""
+        return f"arn:aws:iam::{account_id}:role{self.path}{physical_name or self.effective_role_name}"
 
     def clean(self):
         errors = {}
@@ -60,6 +70,11 @@ class RoleDefinition(models.Model):
         except ValidationError as error:
             errors["logical_name"] = error.messages
         name = self.effective_role_name
+        if self.name_from_cloudformation and self.role_name:
+            errors.setdefault("role_name", []).append(
+                "This role keeps the name CloudFormation gave it, so it has no role name of its own; to give it one, "
+                "also stop keeping the CloudFormation name (CloudFormation then replaces the role: a new ARN)."
+            )
         if name:
             try:
                 limits.validate_iam_name(name, kind="role", max_length=limits.ROLE_NAME_MAX)
@@ -101,6 +116,7 @@ class RoleDefinition(models.Model):
         return {
             "logical_name": self.logical_name,
             "role_name": self.role_name,
+            "name_from_cloudformation": self.name_from_cloudformation,
             "path": self.path,
             "description": self.description,
             "require_mfa": self.require_mfa,
@@ -117,6 +133,9 @@ class InlinePolicy(models.Model):
     role = models.ForeignKey(RoleDefinition, on_delete=models.CASCADE, related_name="policies")
     name = models.CharField(max_length=limits.POLICY_NAME_MAX)
     document = models.JSONField()
+    # The logical id of the AWS::IAM::Policy resource this policy was imported from: a live stack
+    # keeps its resources only if the generated template uses the same ids. Empty: generated.
+    logical_id = models.CharField(max_length=limits.LOGICAL_ID_MAX, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -145,6 +164,11 @@ class InlinePolicy(models.Model):
             limits.validate_policy_document(self.document)
         except ValidationError as error:
             errors["document"] = error.messages
+        if self.logical_id:
+            try:
+                limits.validate_logical_id(self.logical_id)
+            except ValidationError as error:
+                errors["logical_id"] = error.messages
         if errors:
             raise ValidationError(errors)
 
@@ -153,4 +177,7 @@ class InlinePolicy(models.Model):
         return limits.policy_size(self.document)
 
     def snapshot(self) -> dict:
-        return {"role": self.role.logical_name, "name": self.name, "document": self.document}
+        snapshot = {"role": self.role.logical_name, "name": self.name, "document": self.document}
+        if self.logical_id:
+            snapshot["logical_id"] = self.logical_id
+        return snapshot

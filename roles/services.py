@@ -10,6 +10,7 @@ from roles.models import InlinePolicy, RoleDefinition
 ROLE_FIELDS = (
     "logical_name",
     "role_name",
+    "name_from_cloudformation",
     "path",
     "description",
     "require_mfa",
@@ -39,14 +40,16 @@ def _revoke_memberships_outside_scope(*, actor: Actor, role: RoleDefinition, rea
 
 @transaction.atomic
 def role_create(*, actor: Actor, accounts=None, policies: list[dict] | None = None, reason: str = "", **fields) -> RoleDefinition:
-    """Create a role, optionally with its inline policies (``[{"name", "document"}]``) in one step."""
+    """Create a role, optionally with its inline policies (``[{"name", "document"}]``, optionally
+    ``"logical_id"`` when imported from a stack) in one step."""
     role = RoleDefinition()
     apply_fields(role, fields, allowed=ROLE_FIELDS)
     role.full_clean()
     role.save()
     _set_accounts(role, accounts)
     for policy in policies or []:
-        _policy_save(InlinePolicy(role=role, name=policy["name"], document=policy["document"]))
+        _policy_save(InlinePolicy(role=role, name=policy["name"], document=policy["document"],
+                                  logical_id=policy.get("logical_id", "")))
     check_desired_state()
     audit_record(actor=actor, action="create", object_type="role", obj=role, after=role_snapshot(role), reason=reason)
     return role
@@ -91,18 +94,25 @@ def _policy_save(policy: InlinePolicy) -> InlinePolicy:
 
 
 @transaction.atomic
-def policy_create(*, actor: Actor, role: RoleDefinition, name: str, document: dict, reason: str = "") -> InlinePolicy:
-    policy = _policy_save(InlinePolicy(role=role, name=name, document=document))
+def policy_create(
+    *, actor: Actor, role: RoleDefinition, name: str, document: dict, reason: str = "", logical_id: str = ""
+) -> InlinePolicy:
+    policy = _policy_save(InlinePolicy(role=role, name=name, document=document, logical_id=logical_id))
     check_desired_state()
     audit_record(actor=actor, action="create", object_type="policy", obj=policy, after=policy.snapshot(), reason=reason)
     return policy
 
 
 @transaction.atomic
-def policy_update(*, actor: Actor, policy: InlinePolicy, name: str, document: dict, reason: str = "") -> InlinePolicy:
+def policy_update(
+    *, actor: Actor, policy: InlinePolicy, name: str, document: dict, reason: str = "", logical_id: str | None = None
+) -> InlinePolicy:
+    """Change a policy's name and document; ``logical_id`` (an import's) replaces the kept one when given."""
     policy = InlinePolicy.objects.select_for_update().select_related("role").get(pk=policy.pk)
     before = policy.snapshot()
     policy.name, policy.document = name, document
+    if logical_id is not None:
+        policy.logical_id = logical_id
     if policy.snapshot() == before:
         return policy
     _policy_save(policy)

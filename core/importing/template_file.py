@@ -58,6 +58,8 @@ class PolicySpec:
     name: str
     document: dict
     origin: str
+    # The AWS::IAM::Policy resource's logical id, kept so the live resource stays; empty: generated.
+    logical_id: str = ""
 
 
 @dataclass
@@ -244,6 +246,7 @@ def _role(
     fields = {
         "logical_name": logical_id,
         "role_name": "",
+        "name_from_cloudformation": False,
         "path": "/",
         "description": "",
         "max_session_duration": limits.SESSION_DURATION_MIN,
@@ -259,6 +262,10 @@ def _role(
                 fields[field_name] = value
     if fields["role_name"] == logical_id:
         fields["role_name"] = ""  # the same name the console derives from the logical id
+    if "RoleName" not in properties:
+        # CloudFormation named the live roles <stack>-<logical id>-<random>; giving them a RoleName
+        # now would replace them (new ARNs), so the role keeps the name it was given.
+        fields["name_from_cloudformation"] = True
     if "MaxSessionDuration" in properties:
         seconds = properties["MaxSessionDuration"]
         if isinstance(seconds, str) and seconds.isascii() and seconds.isdecimal() and len(seconds) <= 18:
@@ -508,8 +515,11 @@ def _attach_policy(
             problems.add(f"{where}, Roles: “{shown}” must be a Ref to an {ROLE} resource in this template.")
     if name is None or document is None:
         return
-    for role in target_roles:
-        role.policies.append(PolicySpec(name=name, document=document, origin=where))
+    for number, role in enumerate(target_roles):
+        # The console keeps one policy per role: a resource shared by several roles keeps its id
+        # for the first; a managed policy becomes another resource type, which cannot keep its id.
+        kept_id = logical_id if number == 0 and not managed else ""
+        role.policies.append(PolicySpec(name=name, document=document, origin=where, logical_id=kept_id))
     if managed and target_roles:
         notes.append(
             f"{where}: the managed policy became an inline policy named {name} on "

@@ -86,7 +86,8 @@ def _write_roles(spec: ImportSpec, accounts: dict, *, actor: Actor, report: Impo
         existing = RoleDefinition.objects.filter(logical_name__iexact=role_spec.logical_name).first()
         with _saving(where):
             if existing is None:
-                policies = [{"name": policy.name, "document": policy.document} for policy in role_spec.policies]
+                policies = [{"name": policy.name, "document": policy.document, "logical_id": policy.logical_id}
+                            for policy in role_spec.policies]
                 role = role_create(actor=actor, accounts=scope, policies=policies, reason=reason, **fields)
                 report.record("role", role.logical_name, None, role_snapshot(role))
                 continue
@@ -97,7 +98,8 @@ def _write_roles(spec: ImportSpec, accounts: dict, *, actor: Actor, report: Impo
             current = {policy.name.lower(): policy for policy in role.policies.all()}
             for policy_spec in role_spec.policies:
                 policy = current.pop(policy_spec.name.lower(), None)
-                content = {"name": policy_spec.name, "document": policy_spec.document, "reason": reason}
+                content = {"name": policy_spec.name, "document": policy_spec.document, "reason": reason,
+                           "logical_id": policy_spec.logical_id}
                 if policy is None:
                     policy_create(actor=actor, role=role, **content)
                 else:

@@ -1,0 +1,126 @@
+"""Each account's live stack as the console last read it (``accounts.models.LiveStackRecord``).
+
+A plan reads every stack with DescribeStacks. When the stack's id, status and last-updated time
+equal the record, its template cannot have changed: the plan uses the recorded one and skips
+GetTemplate. Otherwise it reads the template and the stack's roles (their physical names) and the
+record is replaced. An apply that changed a stack refreshes the record at once.
+
+The physical names matter for roles imported without ``RoleName``: CloudFormation named them
+``<stack>-<logical id>-<random>``, and the master account's group policies must name exactly those.
+"""
+import logging
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from accounts.models import AssumableAccount, LiveStackRecord
+from integrations import aws
+
+logger = logging.getLogger(__name__)
+
+# No template to read: the stack only holds change sets, or is gone.
+NO_TEMPLATE_STATUSES = ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE")
+
+
+@dataclass
+class StackRead:
+    """What one account's read found: the stack (None: there is none) and whether the template came
+    from the record; ``role_names`` is set when the stack was read afresh and may be recorded."""
+
+    live: aws.LiveStack | None
+    from_record: bool = False
+    role_names: dict | None = None
+
+
+def _busy(status: str) -> bool:
+    # Mid-operation the template and resources are in flux, and the last-updated time will not
+    # change when the operation ends: such a read must not become the record.
+    return status.endswith("_IN_PROGRESS") and status not in NO_TEMPLATE_STATUSES
+
+
+def read_stack(
+    access: aws.AccountAccess, counter: aws.CallCounter, *, stack_name: str, record: LiveStackRecord | None
+) -> StackRead:
+    """Read one account's stack; AWS calls only (it runs in a thread), no database.
+
+    1. DescribeStacks. No stack, or one without a template: that is all.
+    2. Same stack id, status and last-updated time as ``record``: the recorded template, no more calls.
+    3. Otherwise GetTemplate, and, unless the stack is busy, its roles (ListStackResources, paginated).
+    """
+    live = aws.stack_status(access, counter, stack_name=stack_name)
+    if live is None or live.status in NO_TEMPLATE_STATUSES:
+        return StackRead(live=live)
+    if record is not None and record.is_current(
+        stack_name=stack_name, stack_id=live.stack_id, stack_status=live.status, last_updated=live.last_updated
+    ):
+        live.template = record.template
+        return StackRead(live=live, from_record=True)
+    live.template = aws.stack_template(access, counter, stack_id=live.stack_id or stack_name)
+    if _busy(live.status):
+        return StackRead(live=live)
+    roles = aws.stack_roles(access, counter, stack_name=live.stack_id or stack_name)
+    return StackRead(live=live, role_names={role["logical_id"]: role["role_name"] for role in roles})
+
+
+def store(*, account: AssumableAccount, stack_name: str, read: StackRead) -> None:
+    """Keep what ``read`` found: a fresh read replaces the record, a stack that is gone drops it."""
+    live = read.live
+    if live is None or live.status in NO_TEMPLATE_STATUSES:
+        LiveStackRecord.objects.filter(account=account).delete()
+        return
+    if read.role_names is None:
+        return  # the record stands (unchanged stack), or the stack was busy
+    LiveStackRecord.objects.update_or_create(
+        account=account,
+        defaults={
+            "stack_name": stack_name,
+            "stack_id": live.stack_id,
+            "stack_status": live.status,
+            "last_updated": live.last_updated,
+            "template": live.template,
+            "role_names": read.role_names,
+            "read_at": timezone.now(),
+        },
+    )
+
+
+def forget(*, account: AssumableAccount) -> None:
+    """Drop the record after a failed apply: the stack may be anything now, and a fake AWS (or a
+    failure within the same second) need not change its last-updated time."""
+    LiveStackRecord.objects.filter(account=account).delete()
+
+
+def records_for(accounts, *, stack_name: str) -> dict:
+    """The records of these accounts for this stack name, by account id (pk)."""
+    records = LiveStackRecord.objects.filter(account__in=list(accounts), stack_name=stack_name)
+    return {record.account_id: record for record in records}
+
+
+def refresh_after_apply(
+    access: aws.AccountAccess, counter: aws.CallCounter, *, account: AssumableAccount, stack_name: str
+) -> str:
+    """Read the stack an apply just changed and keep it, so the next plan need not read its template.
+
+    Returns what happened, for the step log. A failed read is not the apply's failure: the record
+    is then left as it was, and the next plan sees a different stack and reads it afresh.
+    """
+    try:
+        read = read_stack(access, counter, stack_name=stack_name, record=None)
+    except aws.AwsError as error:
+        logger.warning("could not read stack %s of %s after the apply: %s", stack_name, account, error)
+        return f"Could not read the stack back ({error}); the next plan reads it afresh"
+    store(account=account, stack_name=stack_name, read=read)
+    if read.live is None or read.live.status in NO_TEMPLATE_STATUSES:
+        return "Recorded that the stack is gone"
+    if read.role_names is None:
+        return f"The stack is {read.live.status}; the next plan reads it afresh"
+    return f"Recorded the stack's template and its {len(read.role_names)} role name(s)"
+
+
+def names_given_by_cloudformation(accounts, *, stack_name: str) -> dict:
+    """Per account name: its roles living under names CloudFormation gave them (logical id -> physical name)."""
+    records = records_for(accounts, stack_name=stack_name)
+    return {
+        account.name: records[account.pk].names_given_by_cloudformation() if account.pk in records else {}
+        for account in accounts
+    }

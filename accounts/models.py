@@ -161,14 +161,29 @@ class LiveStackRecord(models.Model):
             stack_name, stack_id, stack_status, last_updated
         )
 
+    def _role_properties(self, logical_id: str) -> dict:
+        resources = self.template.get("Resources") if isinstance(self.template, dict) else None
+        resource = resources.get(logical_id) if isinstance(resources, dict) else None
+        properties = resource.get("Properties") if isinstance(resource, dict) else None
+        return properties if isinstance(properties, dict) else {}
+
+    def role_arn(self, logical_id: str) -> str:
+        """The live ARN of one of the stack's roles ("" when the stack holds no such role): its physical
+        name under the path the recorded template gives it."""
+        physical = (self.role_names or {}).get(logical_id, "")
+        if not physical:
+            return ""
+        path = self._role_properties(logical_id).get("Path")
+        path = path if isinstance(path, str) and path else "/"
+        account_id = self.stack_id.split(":")[4] if self.stack_id.count(":") >= 5 else self.account.account_id
+        return f"arn:aws:iam::{account_id}:role{path}{physical}"
+
     def names_given_by_cloudformation(self) -> dict:
         """Roles the recorded template creates without RoleName, and the names CloudFormation gave
         them: logical id -> physical name. Only these keep a name the console did not choose."""
-        resources = (self.template or {}).get("Resources") if isinstance(self.template, dict) else None
         kept = {}
         for logical_id, physical in (self.role_names or {}).items():
-            resource = resources.get(logical_id) if isinstance(resources, dict) else None
-            properties = resource.get("Properties") if isinstance(resource, dict) else None
-            if isinstance(properties, dict) and "RoleName" not in properties and physical:
+            properties = self._role_properties(logical_id)
+            if properties and "RoleName" not in properties and physical:
                 kept[logical_id] = physical
         return kept

@@ -51,6 +51,13 @@ class RoleForm(forms.Form):
         label="Role name",
         help_text=f"The IAM role name people type in Switch Role; empty means the logical name. At most {limits.ROLE_NAME_MAX}.",
     )
+    name_from_cloudformation = forms.BooleanField(
+        required=False,
+        label="Keep the name CloudFormation gave it",
+        help_text="This role was imported without a RoleName, so where it is deployed CloudFormation named it "
+        "<stack>-<logical id>-<random> and it keeps that name. Untick to give it the role name above (empty: the "
+        "logical name): CloudFormation then replaces the role, which gets a new ARN.",
+    )
     path = forms.CharField(initial="/", help_text="Starts and ends with “/”.", validators=[no_control_characters])
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), validators=[no_control_characters_except_line_breaks]
@@ -101,6 +108,10 @@ class RoleForm(forms.Form):
             kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.role = role
+        if role is None or not role.name_from_cloudformation:
+            # Only an imported role has a name CloudFormation chose; a role made here, or given a
+            # name since, always has its own (going back would replace it under an unknown name).
+            del self.fields["name_from_cloudformation"]
 
     def clean_logical_name(self):
         logical_name = self.cleaned_data["logical_name"]

@@ -1,6 +1,6 @@
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from accounts.models import AssumableAccount
+from accounts.models import AssumableAccount, LiveStackRecord
 from audit.models import AuditEvent
 from roles.models import InlinePolicy, RoleDefinition
 
@@ -62,3 +62,27 @@ def role_history(role, *, limit: int = 50) -> list:
         Q(object_type="role", object_id=str(role.pk)) | (Q(object_type="policy") & policy_rows)
     )
     return list(rows.order_by("-created_at", "-id")[:limit])
+
+
+def role_deployments(role, *, stack_name: str) -> list[dict]:
+    """Per enabled account the role applies to: the role's live name and ARN there, as the console last
+    read the account's stack (no AWS call); an empty name where it is not deployed yet."""
+    accounts = AssumableAccount.objects.filter(enabled=True).order_by("name")
+    if not role.applies_to_all_accounts:
+        accounts = accounts.filter(pk__in=[account.pk for account in role.accounts.all()])
+    records = {
+        record.account_id: record
+        for record in LiveStackRecord.objects.filter(account__in=list(accounts), stack_name=stack_name).select_related("account")
+    }
+    rows = []
+    for account in accounts:
+        record = records.get(account.pk)
+        physical = (record.role_names or {}).get(role.logical_name, "") if record else ""
+        rows.append({
+            "account": account,
+            "physical_name": physical,
+            "arn": record.role_arn(role.logical_name) if physical else "",
+            "named_by_cloudformation": bool(physical) and role.logical_name in record.names_given_by_cloudformation(),
+            "read_at": record.read_at if record else None,
+        })
+    return rows

@@ -14,6 +14,7 @@ from core.form_errors import add_service_error
 from core.form_fields import posted_data
 from core.permissions import require
 from core.sudo import require_recent_password
+from plans import stack_records
 from roles import cloudformation, selectors, services
 from roles.forms import PolicyDeleteForm, PolicyForm, RoleDeleteForm, RoleForm
 from roles.models import InlinePolicy, RoleDefinition
@@ -43,7 +44,9 @@ def _cloudformation_preview(request, role: RoleDefinition) -> dict:
         form = PreviewAccountForm(initial={"account": account})
     preview = {"preview_form": form, "preview_account": account}
     if account is not None:
-        template = cloudformation.build_template(list(selectors.roles_for_account(account)))
+        stack_name = MasterAccount.load().stack_name
+        kept_names = stack_records.names_given_by_cloudformation([account], stack_name=stack_name)[account.name]
+        template = cloudformation.build_template(list(selectors.roles_for_account(account)), kept_names=kept_names)
         preview.update(
             preview_json=json.dumps(template, indent=2),
             preview_problems=cloudformation.template_problems(template),
@@ -71,6 +74,7 @@ def role_detail(request, pk: int):
         "trust_json": json.dumps(cloudformation.resolved_trust_policy(role, master.account_id or "<master account id>"), indent=2),
         "warnings": services.warnings_for_role(role),
         "member_count": role.memberships.count(),
+        "deployments": selectors.role_deployments(role, stack_name=master.stack_name),
     }
     if tab == "history":
         context.update(history_context(object_type="role", obj=role, rows=selectors.role_history(role)))

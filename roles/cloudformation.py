@@ -46,6 +46,11 @@ def trust_policy_size(role, master_account_id: str = "123456789012") -> int:
     return limits.policy_size(resolved_trust_policy(role, master_account_id))
 
 
+def generated_policy_id(role_logical_name: str, policy_name: str) -> str:
+    """The logical id the console gives a role's inline policy when no other resource has it."""
+    return f"{role_logical_name}{re.sub(r'[^A-Za-z0-9]', '', policy_name)}Policy"[: limits.LOGICAL_ID_MAX - 4]
+
+
 def policy_logical_ids(roles_and_policies) -> dict:
     """Logical ids for the inline policies of a whole template, keyed by (role logical name, policy name).
 
@@ -64,7 +69,7 @@ def policy_logical_ids(roles_and_policies) -> dict:
             else:
                 generated.append((role, policy))
     for role, policy in generated:
-        base = f"{role.logical_name}{re.sub(r'[^A-Za-z0-9]', '', policy.name)}Policy"[: limits.LOGICAL_ID_MAX - 4]
+        base = generated_policy_id(role.logical_name, policy.name)
         candidate, counter = base, 2
         while candidate.lower() in taken:
             candidate, counter = f"{base}{counter}", counter + 1

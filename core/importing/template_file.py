@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from core import limits
 from core.importing.problems import Problems
 from core.importing.values import describe_type, expect_list, expect_mapping, expect_text, unknown_keys
-from roles.cloudformation import MASTER_ACCOUNT_PARAMETER, METADATA_KEY
+from roles.cloudformation import MASTER_ACCOUNT_PARAMETER, METADATA_KEY, generated_policy_id
 from roles.models import RoleDefinition
 
 ROLE = "AWS::IAM::Role"
@@ -519,6 +519,8 @@ def _attach_policy(
         # The console keeps one policy per role: a resource shared by several roles keeps its id
         # for the first; a managed policy becomes another resource type, which cannot keep its id.
         kept_id = logical_id if number == 0 and not managed else ""
+        if kept_id == generated_policy_id(role.logical_name, name):
+            kept_id = ""  # the id the console generates anyway (an exported template): nothing to keep
         role.policies.append(PolicySpec(name=name, document=document, origin=where, logical_id=kept_id))
     if managed and target_roles:
         notes.append(

@@ -29,6 +29,7 @@ from devtools.processes import (
     wait_until_ready,
 )
 
+MOTO_SERVER_COMMAND = (str(VENV_BIN / "python"), str(Path(__file__).resolve().parent / "moto_server.py"))
 DEFAULT_ACCOUNTS = {
     "master": "111111111111",
     "prod": "222222222222",
@@ -193,15 +194,16 @@ def start_fake_aws(
     *, log_path: Path, host: str = "127.0.0.1", port: int = 0, timeout: float = 30.0,
     server_command: Sequence[str] | None = None,
 ) -> FakeAWS:
-    """Start ``moto_server`` (or ``server_command``, which takes moto_server's ``-H``/``-p``) on
-    loopback and wait until it answers.
+    """Start moto's server (``devtools/moto_server.py``: ``moto_server`` that also replaces an IAM role
+    whose RoleName or Path a stack update changes, as AWS does), or ``server_command``, which takes
+    moto_server's ``-H``/``-p``, on loopback and wait until it answers.
 
     With port 0 the OS picks a free port as the server binds it, and we read it from the
     server's log: no window in which another process could take a port we found free.
     """
     log_path = Path(log_path)
     log_offset = log_path.stat().st_size if log_path.exists() else 0
-    argv = [*(server_command or [str(VENV_BIN / "moto_server")]), "-H", host, "-p", str(port)]
+    argv = [*(server_command or MOTO_SERVER_COMMAND), "-H", host, "-p", str(port)]
     process = start_process("moto server", argv, env=without_aws_settings(os.environ), log_path=log_path)
     listening = re.compile(rf"Running on http://{re.escape(host)}:(\d+)")
     endpoint: list[str] = []

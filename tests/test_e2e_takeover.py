@@ -149,3 +149,18 @@ def test_taking_over_a_live_deployment_of_the_original_tool(cli, fake_aws, peopl
     assert {(put["group"], put["document"]["Statement"][0]["Resource"]) for put in stored.master["policies_put"]} == {
         (f"{account}.SuperUserRole", new_arns[account]) for account in ORIGINAL_ACCOUNTS
     }
+    cli.run("approve", str(confirmed["id"]), "--as", people.other_approver.username)
+    renamed, _ = cli.json("apply", str(confirmed["id"]), "--wait", "--as", people.editor.username)
+    assert renamed["status"] == "succeeded", renamed
+
+    for account in ORIGINAL_ACCOUNTS:
+        live = live_role_arns(fake_aws, account)
+        assert live.get("SuperUser") == new_arns[account]
+        assert original_arns[account]["SuperUserRole"] not in live.values()
+        for role, arn in original_arns[account].items():
+            if role != "SuperUserRole":
+                assert live.get(arn.rsplit("/", 1)[1]) == arn  # every other role kept its ARN
+        assert LiveStackRecord.objects.get(account__name=account).role_names["SuperUserRole"] == "SuperUser"
+    assert live_group_policy_resources(fake_aws) == {
+        **live_policies_before, **{f"{account}.SuperUserRole": new_arns[account] for account in ORIGINAL_ACCOUNTS}
+    }

@@ -224,8 +224,6 @@ def _read_accounts(accounts_by_name: dict, master_model, counters) -> dict:
 
 
 def _read_message(read: stack_records.StackRead) -> str:
-    if read.live is None:
-        return "There is no stack yet"
     if read.from_record:
         return "Read the stack; unchanged since the console last read it, so its template was not read again"
     return "Read the stack and its template"

@@ -99,7 +99,11 @@ def _account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_
         plan["action"] = "delete"
         plan["resources"] = diff.resource_changes(live.template, None)
         return plan
-    same_template = live.template is not None and diff.canonical(live.template) == diff.canonical(wanted)
+    # What a stack does is its resources and the master id it is given. The template's own Description
+    # and the parameter's description differ between the original tool's file and ours; updating a
+    # stack that took over for them alone would be a write that changes nothing anyone can do.
+    same_template = live.template is not None and diff.canonical(live.template.get("Resources")) == diff.canonical(
+        wanted.get("Resources"))
     same_parameters = live.parameters.get(MASTER_PARAMETER) == master_id
     if same_template and same_parameters:
         return plan

@@ -139,3 +139,21 @@ def test_a_disabled_account_is_neither_read_nor_recorded(applied, eddie):
     assert "staging" not in step_operations(plan)
     assert not LiveStackRecord.objects.filter(account__name="staging").exists()
     assert "staging" in desired.desired_state_document()["accounts"]
+
+
+def test_a_stack_that_differs_only_in_its_description_is_left_alone(applied, eddie):
+    stack_name = MasterAccount.load().stack_name
+    record = LiveStackRecord.objects.get(account__name="prod")
+    theirs = json.loads(json.dumps(record.template))
+    theirs["Description"] = "This stack contains all of the assumable roles."
+    theirs["Parameters"]["AssumingAccountID"]["Description"] = "The 12-digit ID for the account that will assume the roles"
+    cloudformation = applied.session("prod").client("cloudformation")
+    cloudformation.update_stack(StackName=stack_name, TemplateBody=json.dumps(theirs), Capabilities=["CAPABILITY_NAMED_IAM"],
+                                Parameters=[{"ParameterKey": "AssumingAccountID", "UsePreviousValue": True}])
+    LiveStackRecord.objects.filter(account__name="prod").delete()  # the fake AWS keeps LastUpdatedTime empty
+
+    plan = plan_now(eddie)
+
+    assert plan.status == Plan.Status.NO_CHANGES, plan.accounts
+    assert {a["name"]: a["action"] for a in plan.accounts}["prod"] == "none"
+    assert plan.jobs.get(kind=Job.Kind.PLAN).api_call_totals()["writes"] == 0

@@ -73,12 +73,14 @@ def test_taking_over_a_live_deployment_of_the_original_tool(cli, fake_aws, peopl
         assert stored.desired_state["groups"][group]["role_arn"] == resource
     assert stored.master["groups_create"] == stored.master["groups_remove"] == []
     assert stored.master["members_add"] == stored.master["members_remove"] == []
-    # The rest needs the comparison by meaning (plans/normalize.py): the original's "Action":
-    # ["sts:AssumeRole"] and "aws:MultiFactorAuthAge": false, and no Path or MaxSessionDuration written out.
+    # The rest needs the comparison by meaning (plans/normalize.py): what still differs is form only,
+    # the roles' "aws:MultiFactorAuthAge": false against "false" and the defaults Path "/" and
+    # MaxSessionDuration 3600 written out, and the group policies' "Action": ["sts:AssumeRole"].
     assert first["changes"] == {"add": 0, "change": 0, "remove": 0}, stored.accounts
     assert first["status"] == "no_changes" and first["api_calls"]["writes"] == 0
 
-    # The console now holds each stack's record: a second plan reads only DescribeStacks per account.
+    # The console now holds each stack's record: a second plan reads only DescribeStacks per account
+    # (and, while form-only differences still count as changes, makes change sets: normalize again).
     assert LiveStackRecord.objects.count() == len(ORIGINAL_ACCOUNTS)
     second, _ = cli.json("plan", "--wait", "--as", people.editor.username)
     assert second["status"] == "no_changes" and second["api_calls"]["writes"] == 0

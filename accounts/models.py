@@ -167,14 +167,18 @@ class LiveStackRecord(models.Model):
         properties = resource.get("Properties") if isinstance(resource, dict) else None
         return properties if isinstance(properties, dict) else {}
 
+    def role_path(self, logical_id: str) -> str:
+        """The path the recorded template gives one of its roles ("/", IAM's default, when it gives none)."""
+        path = self._role_properties(logical_id).get("Path")
+        return path if isinstance(path, str) and path else "/"
+
     def role_arn(self, logical_id: str) -> str:
         """The live ARN of one of the stack's roles ("" when the stack holds no such role): its physical
         name under the path the recorded template gives it."""
         physical = (self.role_names or {}).get(logical_id, "")
         if not physical:
             return ""
-        path = self._role_properties(logical_id).get("Path")
-        path = path if isinstance(path, str) and path else "/"
+        path = self.role_path(logical_id)
         account_id = self.stack_id.split(":")[4] if self.stack_id.count(":") >= 5 else self.account.account_id
         return f"arn:aws:iam::{account_id}:role{path}{physical}"
 

@@ -43,7 +43,7 @@ def desired_state_document(*, teardown: bool = False) -> dict:
     enabled = [account for account in accounts if account.enabled]
     # Roles living under names CloudFormation gave them keep those names: in the template (no
     # RoleName) and in the group policies (their real ARNs), as the accounts' stack records hold them.
-    kept_names = stack_records.names_given_by_cloudformation(enabled, stack_name=master.stack_name)
+    kept_names = stack_records.kept_role_names(enabled, roles, stack_name=master.stack_name)
     for account in accounts:
         entry = {"account_id": account.account_id, "enabled": account.enabled}
         if account.enabled and not teardown:
@@ -66,7 +66,7 @@ def desired_state_document(*, teardown: bool = False) -> dict:
         )
     for account, role in account_role_pairs(enabled, roles):
         group = limits.group_name(account.name, role.logical_name)
-        physical = kept_names[account.name].get(role.logical_name, "") if role.name_from_cloudformation else ""
+        physical = kept_names[account.name].get(role.logical_name, "")
         role_arn = role.role_arn(account.account_id or "<account id unknown>", physical_name=physical)
         document["groups"][group] = {
             "account": account.name,

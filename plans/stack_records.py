@@ -117,10 +117,20 @@ def refresh_after_apply(
     return f"Recorded the stack's template and its {len(read.role_names)} role name(s)"
 
 
-def names_given_by_cloudformation(accounts, *, stack_name: str) -> dict:
-    """Per account name: its roles living under names CloudFormation gave them (logical id -> physical name)."""
+def kept_role_names(accounts, roles, *, stack_name: str) -> dict:
+    """Per account name: the roles that keep the name CloudFormation gave them there, logical id ->
+    physical name. That is a role imported without RoleName that lives in the account's stack under
+    such a name, with the path it has there: another path makes CloudFormation replace the role
+    under a new random name, which no plan could approve, so the template then names it instead."""
     records = records_for(accounts, stack_name=stack_name)
-    return {
-        account.name: records[account.pk].names_given_by_cloudformation() if account.pk in records else {}
-        for account in accounts
-    }
+    adopted = [role for role in roles if role.name_from_cloudformation]
+    kept = {}
+    for account in accounts:
+        record = records.get(account.pk)
+        given = record.names_given_by_cloudformation() if record is not None else {}
+        kept[account.name] = {
+            role.logical_name: given[role.logical_name]
+            for role in adopted
+            if role.logical_name in given and record.role_path(role.logical_name) == role.path
+        }
+    return kept

@@ -44,9 +44,9 @@ def _cloudformation_preview(request, role: RoleDefinition) -> dict:
         form = PreviewAccountForm(initial={"account": account})
     preview = {"preview_form": form, "preview_account": account}
     if account is not None:
-        stack_name = MasterAccount.load().stack_name
-        kept_names = stack_records.names_given_by_cloudformation([account], stack_name=stack_name)[account.name]
-        template = cloudformation.build_template(list(selectors.roles_for_account(account)), kept_names=kept_names)
+        roles = list(selectors.roles_for_account(account))
+        kept_names = stack_records.kept_role_names([account], roles, stack_name=MasterAccount.load().stack_name)
+        template = cloudformation.build_template(roles, kept_names=kept_names[account.name])
         preview.update(
             preview_json=json.dumps(template, indent=2),
             preview_problems=cloudformation.template_problems(template),

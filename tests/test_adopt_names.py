@@ -166,6 +166,30 @@ def test_a_record_of_another_stack_name_is_not_taken_for_this_one(people):
            template=json.loads((ORIGINAL / "roles.cf").read_text()), stack_name="Old")
     stack_name = MasterAccount.load().stack_name
 
-    from plans.stack_records import names_given_by_cloudformation
+    from plans.stack_records import kept_role_names
 
-    assert names_given_by_cloudformation([prod], stack_name=stack_name) == {"prod": {}}
+    assert kept_role_names([prod], list(roles_with_policies()), stack_name=stack_name) == {"prod": {}}
+
+
+def test_an_imported_role_given_another_path_is_named_since_its_replacement_needs_a_known_name(people, eddie):
+    import_original(people)
+    prod = AssumableAccount.objects.get(name="prod")
+    prod.account_id = "222222222222"
+    prod.save()
+    stack_name = MasterAccount.load().stack_name
+    names = {role: f"{stack_name}-{role}-1A2B3C4D5E6F" for role in ORIGINAL_ROLES}
+    record(prod, role_names=names, template=json.loads((ORIGINAL / "roles.cf").read_text()), stack_name=stack_name)
+    from plans import desired
+    from roles.services import role_update
+
+    before = desired.desired_state_document()
+    assert before["groups"]["prod.AdminRole"]["role_arn"] == f"arn:aws:iam::222222222222:role/{names['AdminRole']}"
+    assert "RoleName" not in before["accounts"]["prod"]["template"]["Resources"]["AdminRole"]["Properties"]
+
+    role_update(actor=eddie, role=RoleDefinition.objects.get(logical_name="AdminRole"), path="/people/")
+    after = desired.desired_state_document()
+
+    # A new path replaces the role; under a name CloudFormation would make up, its ARN could not be approved.
+    assert after["accounts"]["prod"]["template"]["Resources"]["AdminRole"]["Properties"]["RoleName"] == "AdminRole"
+    assert after["groups"]["prod.AdminRole"]["role_arn"] == "arn:aws:iam::222222222222:role/people/AdminRole"
+    assert after["groups"]["prod.FinanceRole"]["role_arn"] == before["groups"]["prod.FinanceRole"]["role_arn"]

@@ -26,6 +26,8 @@ from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
 from botocore.session import get_session
 
+from core.safe_yaml import YAMLInputError, load_yaml
+
 READ_PREFIXES = ("Describe", "Get", "List", "Validate", "Estimate", "Detect")
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
@@ -279,10 +281,15 @@ def stack_template(access: AccountAccess, counter: CallCounter, *, stack_id: str
 
 
 def _parse_template_text(body: str) -> dict | None:
+    """A template body as a mapping: JSON, or YAML with CloudFormation's short-form tags (a stack
+    made from the original tool's YAML file returns its text verbatim); None when it is neither."""
     try:
         parsed = json.loads(body)
     except ValueError:
-        return None
+        try:
+            parsed = load_yaml(body, source="the stack's template")
+        except YAMLInputError:
+            return None
     return parsed if isinstance(parsed, dict) else None
 
 

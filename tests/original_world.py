@@ -30,22 +30,26 @@ ASSUME_ROLE_POLICY = """{{
 }}"""
 
 
-def original_user_map() -> dict:
-    return yaml.safe_load((ORIGINAL / "users.yml").read_text())
+def original_user_map(users_path: Path = ORIGINAL / "users.yml") -> dict:
+    return yaml.safe_load(users_path.read_text())
 
 
-def original_user_names() -> list[str]:
-    return sorted({user for roles in original_user_map().values() for users in roles.values() for user in users})
+def original_user_names(users_path: Path = ORIGINAL / "users.yml") -> list[str]:
+    user_map = original_user_map(users_path)
+    return sorted({user for roles in user_map.values() for users in roles.values() for user in users})
 
 
-def write_original_files(directory: Path, *, fake_aws, accounts=ORIGINAL_ACCOUNTS) -> Path:
+def write_original_files(
+    directory: Path, *, fake_aws, accounts=ORIGINAL_ACCOUNTS, template_path: Path = ORIGINAL / "roles.cf",
+    users_path: Path = ORIGINAL / "users.yml",
+) -> Path:
     """The original's config.yml (its own keys only, its layout), pointing at the fake accounts, next to
-    the original roles.cf and users.yml. Returns the config's path."""
+    the template and user map (the original's roles.cf and users.yml unless given). Returns the config's path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "roles.cf").write_text((ORIGINAL / "roles.cf").read_text())
-    (directory / "users.yml").write_text((ORIGINAL / "users.yml").read_text())
-    lines = ["---", "assumable_roles: roles.cf", f"stack_name: {ORIGINAL_STACK}",
+    (directory / template_path.name).write_text(template_path.read_text())
+    (directory / "users.yml").write_text(users_path.read_text())
+    lines = ["---", f"assumable_roles: {template_path.name}", f"stack_name: {ORIGINAL_STACK}",
              f"master_account_id: {fake_aws.account_id('master')}", "master_account_profile: master",
              "assumable_accounts:"]
     for name in accounts:
@@ -55,12 +59,15 @@ def write_original_files(directory: Path, *, fake_aws, accounts=ORIGINAL_ACCOUNT
     return config
 
 
-def deploy_like_the_original_tool(fake_aws, *, accounts=ORIGINAL_ACCOUNTS) -> dict:
+def deploy_like_the_original_tool(
+    fake_aws, *, accounts=ORIGINAL_ACCOUNTS, template_path: Path = ORIGINAL / "roles.cf",
+    users_path: Path = ORIGINAL / "users.yml",
+) -> dict:
     """``rolemodel update`` then ``rolemodel sync_users``. Returns {account: {logical id: role ARN}}."""
     master_id = fake_aws.account_id("master")
-    template_body = (ORIGINAL / "roles.cf").read_text()
+    template_body = template_path.read_text()
     iam = fake_aws.session("master").client("iam")
-    create_iam_users(fake_aws.session("master"), original_user_names())
+    create_iam_users(fake_aws.session("master"), original_user_names(users_path))
     arns = {}
     for name in accounts:
         session = fake_aws.session(name)
@@ -85,7 +92,7 @@ def deploy_like_the_original_tool(fake_aws, *, accounts=ORIGINAL_ACCOUNTS) -> di
                 iam.create_group(GroupName=group, Path=GROUP_PATH)
             iam.put_group_policy(GroupName=group, PolicyName=f"{group}-Policy",
                                  PolicyDocument=ASSUME_ROLE_POLICY.format(arn=arn))
-    user_map = original_user_map()
+    user_map = original_user_map(users_path)
     for name in accounts:
         for logical_id in arns[name]:
             wanted = user_map.get(name, {}).get(logical_id)

@@ -5,6 +5,8 @@ The plan and apply services run in this process against the fake AWS (the worker
 tests/test_e2e_takeover.py). These hold whatever the comparison by meaning decides about form-only
 differences: they look only at names, logical ids and ARNs.
 """
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 
@@ -109,3 +111,25 @@ def test_an_imported_role_renamed_on_purpose_is_named_in_every_account(original_
         assert document["accounts"][account]["template"]["Resources"]["SuperUserRole"]["Properties"]["RoleName"] == "SuperUser"
         assert document["groups"][f"{account}.SuperUserRole"]["role_arn"].endswith(":role/SuperUser")
     assert document["groups"]["prod.AdminRole"]["role_arn"] == original_deployment["prod"]["AdminRole"]
+
+
+def test_a_deployment_made_from_a_yaml_template_is_adopted_too(fake_aws, people, eddie, tmp_path):
+    # The project's own sample is YAML with short-form tags; GetTemplate returns such a body verbatim.
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    aws.reset_session_cache()
+    arns = deploy_like_the_original_tool(fake_aws, template_path=samples / "roles.yml", users_path=samples / "users.yml")
+    config = write_original_files(tmp_path / "files", fake_aws=fake_aws, template_path=samples / "roles.yml",
+                                  users_path=samples / "users.yml")
+    call_command("rolemodel", "import", str(config), "--users", str(config.parent / "users.yml"),
+                 "--as", people.editor.username, stdout=open("/dev/null", "w"))
+
+    plan = plan_now(eddie)
+
+    assert plan.status != Plan.Status.FAILED, plan.error
+    for entry in plan.accounts:
+        assert [r for r in entry["resources"] if r["action"] != "change"] == [], entry["resources"]
+        live = LiveStackRecord.objects.get(account__name=entry["name"]).template["Resources"]
+        assert set(entry["template"]["Resources"]) == set(live)
+        for role, arn in arns[entry["name"]].items():
+            assert "RoleName" not in entry["template"]["Resources"][role]["Properties"]
+            assert plan.desired_state["groups"][f"{entry['name']}.{role}"]["role_arn"] == arn

@@ -265,14 +265,6 @@ class LiveStack:
     last_updated: str = ""
 
 
-def stack_read(access: AccountAccess, counter: CallCounter, *, stack_name: str) -> LiveStack | None:
-    """The stack and its template in two calls, or None when there is no stack."""
-    stack = stack_status(access, counter, stack_name=stack_name)
-    if stack is not None and stack.status not in ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE"):
-        stack.template = stack_template(access, counter, stack_id=stack.stack_id or stack_name)
-    return stack
-
-
 def stack_template(access: AccountAccess, counter: CallCounter, *, stack_id: str) -> dict | None:
     """The template the stack was last given (GetTemplate, stage Original), parsed; None when unreadable."""
     body = _call(client(access, "cloudformation", counter), "get_template", access.label,

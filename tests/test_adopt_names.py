@@ -193,3 +193,13 @@ def test_an_imported_role_given_another_path_is_named_since_its_replacement_need
     assert after["accounts"]["prod"]["template"]["Resources"]["AdminRole"]["Properties"]["RoleName"] == "AdminRole"
     assert after["groups"]["prod.AdminRole"]["role_arn"] == "arn:aws:iam::222222222222:role/people/AdminRole"
     assert after["groups"]["prod.FinanceRole"]["role_arn"] == before["groups"]["prod.FinanceRole"]["role_arn"]
+
+
+def test_the_role_list_does_not_invent_a_name_for_a_role_cloudformation_named(people, client_for, eddie):
+    import_original(people)
+    role_create(actor=eddie, logical_name="Auditor")
+
+    html = client_for(people.viewer).get(reverse("roles:list")).content.decode()
+
+    assert "<code>/AdminRole</code>" not in html and "named by CloudFormation" in html
+    assert "<code>/Auditor</code>" in html

@@ -203,3 +203,21 @@ def test_the_role_list_does_not_invent_a_name_for_a_role_cloudformation_named(pe
 
     assert "<code>/AdminRole</code>" not in html and "named by CloudFormation" in html
     assert "<code>/Auditor</code>" in html
+
+
+def test_an_export_of_an_adopted_deployment_imports_back_to_the_same_names_and_ids(people, tmp_path):
+    from audit.models import AuditEvent
+
+    import_original(people)
+    call_command("rolemodel", "export", str(tmp_path), stdout=open("/dev/null", "w"))
+    exported = json.loads((tmp_path / "roles.cf").read_text())["Resources"]
+    assert all("RoleName" not in exported[role]["Properties"] for role in ORIGINAL_ROLES)
+    assert {f"{role}Policies" for role in ORIGINAL_ROLES} <= set(exported)
+    rows = AuditEvent.objects.count()
+
+    call_command("rolemodel", "import", str(tmp_path / "config.yml"), "--users", str(tmp_path / "users.yml"),
+                 stdout=open("/dev/null", "w"))
+
+    assert AuditEvent.objects.count() == rows
+    assert all(role.name_from_cloudformation for role in RoleDefinition.objects.all())
+    assert {p.role.logical_name: p.logical_id for p in InlinePolicy.objects.select_related("role")} == ORIGINAL_POLICY_IDS

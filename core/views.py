@@ -13,7 +13,7 @@ from core.desired_state import desired_state_problems
 from core.form_fields import posted_data
 from core.forms import ConsoleUserForm, PasswordConfirmForm
 from core.permissions import require
-from core.redirects import safe_next_url
+from core.redirects import redirect_next, safe_next_url
 from memberships.models import IAMUser, Membership
 from plans import selectors as plan_selectors
 from roles.models import RoleDefinition
@@ -89,7 +89,7 @@ def confirm_password(request):
     form = PasswordConfirmForm(request, posted_data(request))
     if form.is_valid():
         sudo.mark_password_confirmed(request)
-        return redirect(next_url)
+        return redirect_next(request, next_url)
     context = {"form": form, "next": next_url, "has_password": request.user.has_usable_password()}
     return render(request, "core/confirm_password.html", context)
 

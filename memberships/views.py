@@ -11,7 +11,7 @@ from core import limits
 from core.form_errors import add_service_error
 from core.form_fields import posted_data
 from core.permissions import require
-from core.redirects import safe_next_url
+from core.redirects import redirect_next
 from memberships import selectors, services
 from memberships.forms import (
     IAMUserForm,
@@ -85,7 +85,7 @@ def membership_remove(request, pk: int):
     else:
         services.membership_revoke(actor=Actor.from_user(request.user), membership=membership, reason=form.cleaned_data["reason"])
         messages.success(request, f"Removed {membership.iam_user.user_name} from {membership.group_name}.")
-    return redirect(safe_next_url(request, request.POST.get("next"), default=reverse("memberships:list")))
+    return redirect_next(request, request.POST.get("next"), default=reverse("memberships:list"))
 
 
 @require_GET

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,6 +33,7 @@ def plan_teardown(request):
     return render(request, "plans/teardown_confirm.html", {})
 
 
+@transaction.non_atomic_requests  # reads what send_tasks noted after commit (core/atomic_requests.py)
 @require_POST
 @require("edit")
 def plan_create(request):

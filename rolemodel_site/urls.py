@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core import sso
+from core.atomic_requests import wrap_url_patterns
 from core.forms import LoginForm
 
 urlpatterns = [
@@ -22,3 +23,6 @@ urlpatterns = [
 ]
 if sso.enabled():  # optional single sign-on: without OIDC_RP_CLIENT_ID these URLs do not exist
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+
+# Every POST/PUT/PATCH/DELETE view runs in one transaction (core/atomic_requests.py explains why not ATOMIC_REQUESTS).
+wrap_url_patterns(urlpatterns)

@@ -15,7 +15,6 @@
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter
@@ -26,6 +25,8 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
 from botocore.session import get_session
+
+from core import safe_json
 
 READ_PREFIXES = ("Describe", "Get", "List", "Validate", "Estimate", "Detect")
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -312,8 +313,8 @@ def stack_read(access: AccountAccess, counter: CallCounter, *, stack_name: str) 
 
 def _parse_template_text(body: str) -> dict | None:
     try:
-        parsed = json.loads(body)
-    except ValueError:
+        parsed = safe_json.loads(body)
+    except ValueError:  # not JSON (a YAML template), or a number no database could store
         return None
     return parsed if isinstance(parsed, dict) else None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -229,6 +229,7 @@ def test_it_imports_the_projects_own_samples_with_yaml_short_forms():
 
 def test_as_records_the_console_user_in_the_history():
     ada = User.objects.create(username="ada")
+    ada.groups.add(Group.objects.get_or_create(name="Admin")[0])  # importing needs the edit capability
     run_import(ORIGINAL / "config.yml", "--users", ORIGINAL / "users.yml", "--as", "ada")
 
     assert set(AuditEvent.objects.values_list("actor", "actor_name")) == {(ada.pk, "ada")}

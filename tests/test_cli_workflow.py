@@ -283,7 +283,8 @@ def test_reject_with_a_comment_closes_the_plan(pending_plan, django_capture_on_c
 def test_reject_is_refused_to_an_editor(plan_row):
     before = database_state()
     message = refused("reject", plan_row.pk, "--as", "erin", "--comment", "no")
-    assert message == f"Plan #{plan_row.pk} was not rejected: Only members of the Approver group reject plans."
+    # refused before the plan is even looked up, like the console's 403 (core/cli/capabilities.py)
+    assert message == "--as erin: Only members of the Approver group reject plans."
     assert database_state() == before
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.services import Actor
 from core import sudo
 from core.permissions import has_capability, require
+from core.throttle import AWS_READ, throttled
 from plans import live, selectors, services
 from plans.forms import ApproveForm, PlanRequestForm, RejectForm
 from plans.models import Job, Plan
@@ -36,6 +37,7 @@ def plan_teardown(request):
 @transaction.non_atomic_requests  # reads what send_tasks noted after commit (core/atomic_requests.py)
 @require_POST
 @require("edit")
+@throttled(AWS_READ)  # the worker reads every account
 def plan_create(request):
     form = PlanRequestForm(request.POST)
     if not form.is_valid():
@@ -141,6 +143,7 @@ def job_detail(request, pk: int):
 
 @require_GET
 @require("view")
+@throttled(AWS_READ, when=lambda request: request.GET.get("read") == "1")
 def live_roles(request):
     report = live.live_roles() if request.GET.get("read") == "1" else None
     return render(request, "plans/live_roles.html", {"report": report})

@@ -186,6 +186,18 @@ AXES_VERBOSE = False  # no banner on every start; failures are in the audit hist
 # this many seconds.
 ROLEMODEL_SUDO_SECONDS = env.int("ROLEMODEL_SUDO_SECONDS", default=600)
 
+# Django's cache: per process by default; CACHE_URL (e.g. redis://127.0.0.1:6379/2) shares it between
+# processes, so that the per-person limits below and the failed-login counter hold across web workers.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Heavy reads a person starts (core/throttle.py): at most COUNT per SECONDS for each person.
+# aws_read: the live-roles page and plan requests (whose worker reads every account); chain_walk: a full
+# verification of the audit chain from the audit page.
+ROLEMODEL_HEAVY_READ_LIMITS = {
+    "aws_read": (env.int("ROLEMODEL_AWS_READS_PER_MINUTE", default=10), 60),
+    "chain_walk": (env.int("ROLEMODEL_CHAIN_WALKS_PER_HOUR", default=6), 3600),
+}
+
 # Optional single sign-on (OpenID Connect, mozilla-django-oidc): off unless OIDC_RP_CLIENT_ID is set.
 # The IdP's group claim decides the console roles on every sign-in (core/sso.py).
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")

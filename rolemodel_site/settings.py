@@ -262,6 +262,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Repeated failed sign-ins make one audit row per user name, address and minute, then one with the total
+# once the minute is over (core/login_audit.py); this closes the minutes nobody failed in since.
+CELERY_BEAT_SCHEDULE["close-failed-login-windows"] = {
+    "task": "core.tasks.close_failed_login_windows_task",
+    "schedule": 60,
+}
+
 # AWS: boto3 honours AWS_ENDPOINT_URL itself; it is read here only to show it on the dashboard.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
 # How long an apply waits for one stack to leave *_IN_PROGRESS before failing the account.

@@ -9,6 +9,7 @@ would try to read ``foo`` as a view name and fail with ``NoReverseMatch``.
 """
 import re
 
+from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -38,3 +39,19 @@ def safe_next_url(request, candidate: str | None, *, default: str | None = None)
 
 def redirect_next(request, candidate: str | None, *, default: str | None = None) -> HttpResponseRedirect:
     return HttpResponseRedirect(safe_next_url(request, candidate, default=default))
+
+
+class LocalNextMixin:
+    """For Django's login and logout views: their ``next`` follows the same rule as ours (a local path only)."""
+
+    def get_redirect_url(self):
+        candidate = super().get_redirect_url()
+        return candidate if is_safe_local_path(self.request, candidate) else ""
+
+
+class LoginView(LocalNextMixin, auth_views.LoginView):
+    pass
+
+
+class LogoutView(LocalNextMixin, auth_views.LogoutView):
+    pass

@@ -64,3 +64,24 @@ def test_removing_a_membership_with_a_bad_next_goes_to_the_list_once(client_for,
     assert response["Location"] == reverse("memberships:list")
     assert not Membership.objects.exists()
     assert AuditEvent.objects.filter(object_type="membership", action="delete").count() == 1
+
+
+@pytest.mark.parametrize("bad", ["foo", "//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_signing_in_ignores_a_next_that_is_not_a_local_path(client, people, bad):
+    page = client.get(reverse("login"), {"next": bad})
+    assert page.context["next"] == ""
+
+    response = client.post(reverse("login") + "?next=x", {"username": "eddie", "password": PASSWORD, "next": bad})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("core:dashboard")
+
+
+def test_signing_in_goes_on_to_a_local_path(client, people):
+    local = reverse("memberships:list")
+    response = client.post(reverse("login"), {"username": "eddie", "password": PASSWORD, "next": local})
+    assert response["Location"] == local
+
+
+def test_signing_out_ignores_a_next_that_is_not_a_local_path(client_for, people):
+    response = client_for(people.editor).post(reverse("logout"), {"next": "foo"})
+    assert response.status_code == 302 and response["Location"] == reverse("login")

@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from audit.models import AuditEvent
 from memberships.models import IAMUser, Membership
 from plans.views import plan_create
-from tests.factories import IAMUserFactory, MasterAccountFactory, MembershipFactory
+from tests.factories import MasterAccountFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 

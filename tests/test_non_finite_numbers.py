@@ -132,3 +132,23 @@ def test_a_user_map_with_a_non_finite_number_is_refused_on_import_and_sync(files
 def test_a_live_template_with_a_non_finite_number_is_not_taken_as_json():
     assert aws._parse_template_text('{"Resources": {}, "Limit": Infinity}') is None
     assert aws._parse_template_text('{"Resources": {}}') == {"Resources": {}}
+
+
+def test_every_json_and_yaml_load_goes_through_the_checked_loaders():
+    """New code that reads JSON or YAML must use core/safe_json.py or core/safe_yaml.py (a round trip of a
+    document the console built itself, ``json.loads(json.dumps(…))``, reads nothing from outside)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    direct = re.compile(r"\bjson\.loads?\((?!json\.dumps\()|\byaml\.(?:safe_)?(?:load|load_all|full_load|unsafe_load)\(")
+    allowed = {"core/safe_json.py"}
+    found = []
+    for path in root.rglob("*.py"):
+        relative = path.relative_to(root).as_posix()
+        if relative.split("/")[0] in {".venv", "tests", "var", "node_modules"} or relative in allowed:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if direct.search(line):
+                found.append(f"{relative}:{number}: {line.strip()}")
+    assert found == []

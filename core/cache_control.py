@@ -1,10 +1,13 @@
-"""No browser or proxy keeps a copy of what a signed-in person saw: every response to a signed-in user,
-and every download (an export), carries ``Cache-Control: no-store`` (with Django's never-cache set).
+"""No browser or proxy keeps a copy of what a signed-in person saw: every response to a request that
+carries a session (every signed-in person's), and every download (an export), carries
+``Cache-Control: no-store`` (with the rest of Django's never-cache headers).
 
 A shared computer's back button or disk cache would otherwise show the access matrix or the audit
-history to the next person. Sign-in and error pages for anonymous visitors are left cacheable as Django
-makes them; static files are answered by WhiteNoise before this runs.
+history to the next person. The session cookie is the test, not ``request.user``: looking the user up
+needs the database, and this must also hold for the "database unavailable" page (core/db_unavailable.py).
+Static files are answered by WhiteNoise before this runs.
 """
+from django.conf import settings
 from django.utils.cache import add_never_cache_headers
 
 
@@ -14,9 +17,8 @@ class NoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        signed_in = user is not None and user.is_authenticated
+        has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
         download = response.get("Content-Disposition", "").lower().startswith("attachment")
-        if signed_in or download:
+        if has_session or download:
             add_never_cache_headers(response)
         return response

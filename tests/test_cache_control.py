@@ -57,3 +57,9 @@ def test_a_signed_in_post_answer_says_no_store(client_for, people):
     response = client_for(people.editor).post(reverse("memberships:iam_user_create"), {"user_name": "carol"})
     assert response.status_code == 302
     assert _no_store(response)
+
+
+def test_a_visitor_without_a_session_gets_pages_as_django_makes_them(client, db):
+    response = client.get("/static-or-missing-page-for-visitors/")
+    assert response.status_code in (302, 404)
+    assert "no-store" not in response.get("Cache-Control", "")

@@ -1,6 +1,7 @@
 import logging
 
 from django.apps import AppConfig
+from django.core import checks
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_migrate
 
@@ -12,7 +13,21 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit history"
 
     def ready(self):
+        checks.register(audit_key_check, checks.Tags.security)
         post_migrate.connect(reseal_after_migrate, sender=self, dispatch_uid="audit-reseal-after-migrate")
+
+
+def audit_key_check(app_configs=None, **kwargs):
+    """Every audit row needs the key: a bad one is said at start-up, not as a failure of the first change."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from audit.keys import audit_key
+
+    try:
+        audit_key()
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), hint="Set ROLEMODEL_AUDIT_KEY or ROLEMODEL_AUDIT_KEY_FILE.", id="audit.E001")]
+    return []
 
 
 def reseal_after_migrate(sender, *, apps=None, using=DEFAULT_DB_ALIAS, stdout=None, **kwargs):

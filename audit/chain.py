@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from audit.keys import audit_key
@@ -126,7 +127,10 @@ def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERI
     """
     from audit.heads import HeadsFileError, read_published_heads
 
-    key = audit_key()
+    try:
+        key = audit_key()
+    except ImproperlyConfigured as error:
+        return ChainReport(False, 0, f"The chain cannot be verified: {error}", problem="key")
     published: dict[int, list[dict]] = {}
     heads_checked = 0
     if heads_file is not None:

@@ -245,3 +245,10 @@ def test_beat_publishes_the_head_hourly_by_default_and_not_at_all_when_set_to_ze
     assert _beat_schedule() == {"task": "audit.tasks.publish_audit_head_task", "schedule": 3600}
     assert _beat_schedule(ROLEMODEL_AUDIT_HEAD_MINUTES="15")["schedule"] == 900
     assert _beat_schedule(ROLEMODEL_AUDIT_HEAD_MINUTES="0") is None
+
+
+def test_the_beat_task_name_is_a_registered_task():
+    from rolemodel_site.celery import app
+
+    app.loader.import_default_modules()
+    assert app.tasks["audit.tasks.publish_audit_head_task"] is publish_audit_head_task

@@ -171,3 +171,29 @@ def test_verify_names_the_first_bad_row_beyond_the_first_chunk(people):
     AuditEvent.objects.filter(sequence=11).update(object_id="tampered")
     report = verify_chain(chunk_size=4)
     assert (report.ok, report.first_bad_sequence, report.rows) == (False, 11, 10)
+
+
+def test_a_bad_key_is_a_message_on_the_page_the_command_line_and_the_system_check(history, settings, client_for, people):
+    from audit.apps import audit_key_check
+
+    settings.ROLEMODEL_AUDIT_KEY = "short"
+    page = client_for(people.viewer).get("/audit/?verify=1")
+    assert page.status_code == 200 and "chain cannot be verified" in page.content.decode()
+    with pytest.raises(CommandError, match="at least 32 characters"):
+        verify_command()
+    with pytest.raises(CommandError, match="at least 32 characters"):
+        call_command("rolemodel", "audit", "publish-head", stdout=StringIO())
+    assert [error.id for error in audit_key_check()] == ["audit.E001"]
+    settings.ROLEMODEL_AUDIT_KEY = "long-enough-" + "k" * 32
+    assert audit_key_check() == []
+
+
+def test_verify_checks_the_configured_heads_file_by_default(history, settings, eddie):
+    from audit.heads import publish_head
+
+    publish_head()
+    AuditEvent.objects.all()._raw_delete(AuditEvent.objects.db)
+    AuditChainHead.objects.all().delete()
+    account_create(actor=eddie, name="fresh", account_id="300000000000", profile="p")
+    with pytest.raises(CommandError, match="names row 5, but the chain ends at row 1"):
+        verify_command()

@@ -1,9 +1,10 @@
 """``rolemodel audit verify|reseal|publish-head``: the audit history's keyed hash chain and its published heads."""
 import argparse
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
 
-from audit.chain import verify_chain
+from audit.chain import default_heads_file, verify_chain
 from audit.heads import publish_head
 from audit.reseal import reseal_legacy_chain
 from core.cli.actors import add_actor_argument, resolve_actor
@@ -30,15 +31,22 @@ class AuditSubcommand(Subcommand):
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["verify", "reseal", "publish-head"])
         parser.add_argument("--heads", type=path_argument, metavar="FILE",
-                            help="verify: also check the chain against every head in this file of published heads.")
+                            help="verify: also check the chain against every head in this file of published heads "
+                                 "(default: ROLEMODEL_AUDIT_HEAD_FILE, when heads were published there).")
         parser.add_argument("--chunk-size", type=_positive, default=2000, help="verify: rows read per query.")
         add_actor_argument(parser)
 
     def handle(self, command, *, action, heads=None, chunk_size=2000, actor_username=None, **options):
         if action != "verify" and heads is not None:
             raise CommandError("--heads belongs to `audit verify`.")
+        try:
+            self._run(command, action=action, heads=heads, chunk_size=chunk_size, actor_username=actor_username)
+        except ImproperlyConfigured as error:  # the audit key is missing, unreadable or too short
+            raise CommandError(str(error)) from None
+
+    def _run(self, command, *, action, heads, chunk_size, actor_username):
         if action == "verify":
-            report = verify_chain(heads_file=heads, chunk_size=chunk_size)
+            report = verify_chain(heads_file=heads if heads is not None else default_heads_file(), chunk_size=chunk_size)
             if not report.ok:
                 raise CommandError(report.message)
             command.stdout.write(report.message)

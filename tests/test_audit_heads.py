@@ -251,4 +251,4 @@ def test_the_beat_task_name_is_a_registered_task():
     from rolemodel_site.celery import app
 
     app.loader.import_default_modules()
-    assert app.tasks["audit.tasks.publish_audit_head_task"] is publish_audit_head_task
+    assert publish_audit_head_task.name == "audit.tasks.publish_audit_head_task" and publish_audit_head_task.name in app.tasks

@@ -252,3 +252,32 @@ def test_the_beat_task_name_is_a_registered_task():
 
     app.loader.import_default_modules()
     assert publish_audit_head_task.name == "audit.tasks.publish_audit_head_task" and publish_audit_head_task.name in app.tasks
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_seals_rows_and_publishes_heads_that_verify_here(celery_worker):
+    """The worker, the web and the command line share one key: rows the worker writes verify in this process."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.e2e_fixtures import wait_for
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(expires_at=timezone.now() - timedelta(minutes=1))
+    expiry = celery_worker.send_task("memberships.tasks.expire_due_memberships_task")
+    wait_for(lambda: f"[{expiry.id}] succeeded" in celery_worker.log_text(),
+             what=lambda: f"the expiry task; worker log:\n{celery_worker.log_text()[-3000:]}")
+    published = Path(celery_worker.env["ROLEMODEL_VAR_DIR"]) / "audit-heads.jsonl"
+    before = len(heads_in(published)) if published.exists() else 0
+    head = celery_worker.send_task("audit.tasks.publish_audit_head_task")
+    wait_for(lambda: f"[{head.id}] succeeded" in celery_worker.log_text(),
+             what=lambda: f"the head task; worker log:\n{celery_worker.log_text()[-3000:]}")
+    newest = AuditEvent.objects.order_by("-sequence").first()
+    assert newest.actor_name == "system:expiry"
+    (record,) = heads_in(published)[before:]
+    assert (record["last_sequence"], record["last_hash"]) == (newest.sequence, newest.row_hash)
+    assert "Audit chain head" in celery_worker.log_text()
+    report = verify_chain(heads_file=published)
+    assert report.ok, report.message

@@ -181,6 +181,10 @@ def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERI
         previous_hash, expected_sequence, rows = values["row_hash"], sequence + 1, rows + 1
 
     head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None and rows:
+        return ChainReport(False, rows, f"The chain's head record is missing (it is written with the first row): "
+                                        f"rows after row {rows} may have been removed.", first_bad_sequence=rows + 1,
+                           problem="removed")
     if head is not None and (head.sequence != rows or (rows and head.row_hash != previous_hash)):
         return ChainReport(False, rows, f"The chain ends at row {rows} but its head says {head.sequence}: "
                                         "the newest rows were removed.", first_bad_sequence=rows + 1, problem="removed")

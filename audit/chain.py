@@ -152,22 +152,18 @@ def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERI
     for values in rows_in_order(chunk_size=chunk_size):
         sequence, row_id = values["sequence"], values["id"]
         where = f"Audit row {sequence} (id {row_id})"
-
-        def bad(problem: str, message: str) -> ChainReport:
-            return ChainReport(False, rows, message, first_bad_sequence=sequence, first_bad_id=row_id, problem=problem)
-
         if sequence != expected_sequence:
             missing = f"row {expected_sequence}" if sequence == expected_sequence + 1 else f"rows {expected_sequence}–{sequence - 1}"
             return ChainReport(False, rows, f"Audit {missing} removed (the chain jumps to row {sequence}, id {row_id}).",
                                first_bad_sequence=expected_sequence, first_bad_id=row_id, problem="removed")
         if values["previous_hash"] != previous_hash:
-            return bad("inserted", f"{where} was inserted or moved: it does not link to the row before it.")
+            return _bad(values, rows, "inserted", f"{where} was inserted or moved: it does not link to the row before it.")
         if values["chain_version"] == LEGACY:
             if keyed_seen or values["action"] == AuditEvent.Action.CHAIN_RESEALED:
-                return bad("forged", f"{where} was recomputed without the key (forged): it carries the legacy "
-                                     "unkeyed hash, but the chain was sealed with the key before it.")
+                return _bad(values, rows, "forged", f"{where} was recomputed without the key (forged): it carries "
+                                                    "the legacy unkeyed hash, but the chain was sealed with the key before it.")
             if legacy_link_hash(previous_hash, values) != values["row_hash"]:
-                return bad("edited", f"{where} was edited (a legacy row, sealed before the audit key existed).")
+                return _bad(values, rows, "edited", f"{where} was edited (a legacy row, sealed before the audit key existed).")
             legacy_rows += 1
         elif keyed_row_verifies(values, key):
             keyed_seen = True
@@ -175,9 +171,10 @@ def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERI
             return _bad_keyed_row(values, key, rows)
         for head in published.get(sequence, ()):
             if head["last_hash"] != values["row_hash"] or head["last_id"] != row_id:
-                return bad("rewritten", f"{where} is not the row named by the head published at {head['published_at']} "
-                                        f"(id {head['last_id']}, hash {head['last_hash'][:16]}…): the history up to "
-                                        "here was truncated and written again.")
+                return _bad(values, rows, "rewritten",
+                            f"{where} is not the row named by the head published at {head['published_at']} (id "
+                            f"{head['last_id']}, hash {head['last_hash'][:16]}…): the history up to here was truncated "
+                            "and written again.")
         previous_hash, expected_sequence, rows = values["row_hash"], sequence + 1, rows + 1
 
     head = AuditChainHead.objects.filter(pk=1).first()
@@ -201,26 +198,27 @@ def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERI
     return ChainReport(True, rows, f"All {rows} audit rows verify under the audit key{against}.", heads_checked=heads_checked)
 
 
+def _bad(values: dict, rows: int, problem: str, message: str) -> ChainReport:
+    return ChainReport(False, rows, message, first_bad_sequence=values["sequence"], first_bad_id=values["id"], problem=problem)
+
+
 def _bad_keyed_row(values: dict, key: bytes, rows: int) -> ChainReport:
     """Tell an edited row from a re-hashed one: an edit leaves the old hash, which the next row still
     links to and which stays a valid HMAC for that next row; a forger must rewrite the hashes onward."""
-    sequence, row_id = values["sequence"], values["id"]
-    where = f"Audit row {sequence} (id {row_id})"
-
-    def bad(problem: str, message: str) -> ChainReport:
-        return ChainReport(False, rows, message, first_bad_sequence=sequence, first_bad_id=row_id, problem=problem)
-
+    sequence = values["sequence"]
+    where = f"Audit row {sequence} (id {values['id']})"
     if values["chain_version"] != KEYED:
-        return bad("edited", f"{where} was edited: it claims chain version {values['chain_version']!r}, which the console never writes.")
+        return _bad(values, rows, "edited", f"{where} was edited: it claims chain version {values['chain_version']!r}, "
+                                            "which the console never writes.")
     if values["row_hash"] in _unkeyed_hashes(values):
-        return bad("forged", f"{where} was recomputed without the key (forged): its hash is a plain SHA-256 of its "
-                             "content, not the HMAC under the audit key.")
+        return _bad(values, rows, "forged", f"{where} was recomputed without the key (forged): its hash is a plain "
+                                            "SHA-256 of its content, not the HMAC under the audit key.")
     following = AuditEvent.objects.filter(sequence=sequence + 1).values(*ROW_COLUMNS).first()
     if following is not None and following["previous_hash"] == values["row_hash"] and not keyed_row_verifies(following, key):
-        return bad("forged", f"{where} and the rows after it were recomputed without the key (forged): they link to each "
-                             "other, but none carries the HMAC under the audit key (or this console does not have the "
-                             "key that sealed them).")
-    return bad("edited", f"{where} was edited.")
+        return _bad(values, rows, "forged", f"{where} and the rows after it were recomputed without the key (forged): "
+                                            "they link to each other, but none carries the HMAC under the audit key (or "
+                                            "this console does not have the key that sealed them).")
+    return _bad(values, rows, "edited", f"{where} was edited.")
 
 
 VERIFY_CACHE_SECONDS = 60

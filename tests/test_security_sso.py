@@ -154,8 +154,15 @@ def test_the_same_claims_again_change_nothing_and_write_no_row(backend, people):
     assert User.objects.filter(username="sam").count() == 1
 
 
-def test_names_are_matched_without_case(backend, people):
-    assert _sign_in_claims(backend, {"preferred_username": "Vera", "groups": ["idp-staff"]}).pk == people.viewer.pk
+def test_names_are_matched_exactly_and_one_differing_only_in_case_is_refused(backend, people):
+    # Until issue 8 "Vera" signed in as vera: names are now matched exactly, after NFKC.
+    assert _sign_in_claims(backend, {"preferred_username": "ｖera", "groups": ["idp-staff"]}).pk == people.viewer.pk
+    users = User.objects.count()
+
+    with pytest.raises(SuspiciousOperation, match="looks too much like the existing console user vera"):
+        _sign_in_claims(backend, {"preferred_username": "Vera", "groups": ["idp-staff"]})
+
+    assert User.objects.count() == users
 
 
 @pytest.mark.parametrize("username", [None, "", "has space", "x" * 151, 42])

@@ -15,7 +15,8 @@ class ConsoleUserForm(forms.Form):
         choices=[(name, name) for name in CONSOLE_GROUPS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Viewer reads; Editor edits; Approver approves plans; Admin edits and manages console users.",
+        help_text="Viewer reads; Editor edits; Approver approves plans; Admin edits and manages console users. "
+                  "You can give only roles whose powers you hold yourself.",
     )
     password = forms.CharField(
         widget=forms.PasswordInput(render_value=False),

@@ -187,7 +187,7 @@ def test_an_admin_demoted_a_moment_ago_changes_nothing(people):
     update(people.admin, bea, groups=["Viewer"])
 
     with pytest.raises(PermissionDenied, match="no longer manage console users"):
-        update(stale_actor, people.viewer, groups=["Viewer", "Editor"])
+        update(stale_actor, people.viewer, groups=["Viewer", "Admin"])
     assert list(people.viewer.groups.values_list("name", flat=True)) == ["Viewer"]
 
 

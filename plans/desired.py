@@ -83,10 +83,20 @@ def fingerprint(document: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def editors_since_last_apply() -> list[str]:
-    """People who changed the desired state after the last plan that was applied."""
+def _edits_since_last_apply():
     last_applied = Plan.objects.filter(status=Plan.Status.APPLIED).order_by("-planned_at").first()
     events = AuditEvent.objects.filter(object_type__in=DESIRED_STATE_OBJECT_TYPES, action__in=("create", "update", "delete"))
     if last_applied and last_applied.planned_at:
         events = events.filter(created_at__gt=last_applied.planned_at)
-    return sorted(set(events.values_list("actor_name", flat=True)))
+    return events
+
+
+def editors_since_last_apply() -> list[str]:
+    """The names of the people who changed the desired state after the last plan that was applied,
+    as they were called when they made the change: for display only."""
+    return sorted(set(_edits_since_last_apply().values_list("actor_name", flat=True)))
+
+
+def editor_ids_since_last_apply() -> list[int]:
+    """The same people by user id, which four eyes compare (a name can be changed or imitated)."""
+    return sorted(set(_edits_since_last_apply().exclude(actor__isnull=True).values_list("actor_id", flat=True)))

@@ -296,6 +296,7 @@ def plan_compute(*, plan_id: int) -> None:
         if not Plan.objects.filter(pk=plan.pk, status=Plan.Status.PLANNING).update(
             status=status, planned_at=timezone.now(), fingerprint=desired.fingerprint(document), desired_state=document,
             editors=desired.editors_since_last_apply(), summary=summary, accounts=account_plans, master=master_plan,
+            editor_ids=desired.editor_ids_since_last_apply(),
             blocks=blocks, warnings=warnings, created_change_sets=[],
         ):
             return  # declared abandoned while we finished: its failure stands

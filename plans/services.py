@@ -51,9 +51,20 @@ def approval_refusal(*, user, plan: Plan) -> str:
         if plan.status == Plan.Status.BLOCKED:
             return "This plan is blocked: fix what is listed in red and plan again."
         return f"This plan is {plan.get_status_display().lower()}; only a plan waiting for approval can be approved."
-    if plan.requested_by_id == user.pk or plan.requested_by_name == user.get_username():
+    return own_work_refusal(plan=plan, user_id=user.pk)
+
+
+def own_work_refusal(*, plan: Plan, user_id: int | None) -> str:
+    """Why the person with this user id may not be the second pair of eyes on ``plan``, or "".
+
+    By id, never by name: a name can be changed (a rename is an ordinary console user edit) or
+    imitated, an id cannot.
+    """
+    if user_id is None:
+        return ""
+    if plan.requested_by_id == user_id:
         return "You requested this plan; another person must approve it (four eyes)."
-    if user.get_username() in plan.editors:
+    if user_id in plan.editor_ids:
         return "You edited the desired state this plan carries; another person must approve it (four eyes)."
     return ""
 
@@ -111,6 +122,10 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
     reap_abandoned_jobs()  # a dead apply would otherwise block every new one
     if plan.status != Plan.Status.APPROVED:
         raise PlanError(f"Only an approved plan can be applied; this one is {plan.get_status_display().lower()}.")
+    if own_work_refusal(plan=plan, user_id=plan.decided_by_id):
+        # An approval recorded by an older release, or written around plan_approve: it does not count.
+        raise PlanError("This plan was approved by a person who requested it or edited the desired state it carries; "
+                        "that is not four eyes. Request a new plan.")
     current = desired.fingerprint(desired.desired_state_document(teardown=plan.kind == Plan.Kind.TEARDOWN))
     if current != plan.fingerprint:
         raise PlanError("The desired state changed after this plan was made, so it is stale. Request a new plan.")

@@ -76,15 +76,16 @@ def role_arn(account_id: str, identity: dict) -> str:
 def pair_replaced_roles(changes: list[dict], renames: dict[str, str] | None = None) -> None:
     """Mark a role removed under one logical id and added under another as one replacement.
 
-    Two changes are the same role when ``renames`` (new logical id -> old, from confirmed renames)
+    Two changes are the same role when ``renames`` (new logical id -> old ids, from confirmed renames)
     says so, or when both carry the same literal ``RoleName`` (IAM compares role names without case).
     Both entries get ``replacement: True``; the added one names the removed one in ``replaces``.
     """
     renames = renames or {}
     removed = {c["logical_id"]: c for c in changes if c["action"] == "remove" and c["type"] == ROLE}
     for added in (c for c in changes if c["action"] == "add" and c["type"] == ROLE):
-        old_id = renames.get(added["logical_id"])
-        if old_id not in removed:
+        candidates = renames.get(added["logical_id"]) or []
+        old_id = next((c for c in ([candidates] if isinstance(candidates, str) else candidates) if c in removed), None)
+        if old_id is None:
             name = _properties(added.get("after")).get("RoleName")
             old_id = next(
                 (logical_id for logical_id, c in removed.items()
@@ -97,3 +98,35 @@ def pair_replaced_roles(changes: list[dict], renames: dict[str, str] | None = No
         old = removed.pop(old_id)
         added["replacement"] = old["replacement"] = True
         added["replaces"], old["replaced_by"] = old_id, added["logical_id"]
+
+
+def role_identity(role) -> dict:
+    """A console role's identity as the generated template writes it (see ``resource_identity``)."""
+    from roles.cloudformation import role_resources
+
+    resources = role_resources(role, [], include_account_metadata=False)
+    return resource_identity(role.logical_name, resources[role.logical_name])
+
+
+def describe_identity_change(before: dict, after: dict) -> str:
+    """``RoleName Admin → Administrator, Path / → /ops/`` for the parts that change."""
+    labels = {"logical_id": "logical id", "role_name": "RoleName", "path": "Path"}
+    parts = []
+    for key, label in labels.items():
+        if before.get(key) != after.get(key):
+            old = before.get(key) if before.get(key) is not None else "(given by CloudFormation)"
+            new = after.get(key) if after.get(key) is not None else "(given by CloudFormation)"
+            parts.append(f"{label} {old} → {new}")
+    return ", ".join(parts)
+
+
+def confirmation_covers(confirmation: dict, *, live: dict, wanted: dict) -> bool:
+    """Whether a rename confirmed on the role form is exactly this change from ``live`` to ``wanted``."""
+    if not confirmation:
+        return False
+    origins = confirmation.get("from") or []
+    return _same_identity(confirmation.get("to") or {}, wanted) and any(_same_identity(o, live) for o in origins)
+
+
+def _same_identity(a: dict, b: dict) -> bool:
+    return (a.get("logical_id"), a.get("role_name"), a.get("path") or "/") == (b.get("logical_id"), b.get("role_name"), b.get("path") or "/")

@@ -90,6 +90,15 @@ class RoleForm(forms.Form):
         required=False,
         help_text="When the role does not apply to all accounts: the accounts it applies to.",
     )
+    confirm_replacement = forms.BooleanField(
+        required=False,
+        # Hidden until an edit changes the role's ARN; then it shows with the reason it is asked.
+        widget=forms.HiddenInput,
+        label="Replace this role in AWS",
+        help_text="CloudFormation replaces the role in every account it applies to: it gets a new ARN, and every "
+                  "switch-role link, role_arn profile and outside reference to it breaks. Ticking this confirms "
+                  "exactly this change; it is kept in the audit history.",
+    )
     reason = reason_field()
 
     def __init__(self, *args, role: RoleDefinition | None = None, **kwargs):
@@ -101,6 +110,8 @@ class RoleForm(forms.Form):
             kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.role = role
+        if role is None:
+            del self.fields["confirm_replacement"]  # a new role replaces nothing
 
     def clean_logical_name(self):
         logical_name = self.cleaned_data["logical_name"]
@@ -132,12 +143,31 @@ class RoleForm(forms.Form):
         cleaned = super().clean()
         if not cleaned.get("applies_to_all_accounts") and not cleaned.get("accounts"):
             self.add_error("accounts", "Choose the accounts this role applies to, or tick “Applies to all accounts”.")
+        if self.role is not None:
+            self._ask_to_confirm_a_replacement(cleaned)
         return cleaned
+
+    def _ask_to_confirm_a_replacement(self, cleaned: dict) -> None:
+        from roles.services import replacement_after_edit
+        from plans.replacement import describe_identity_change
+
+        fields = {name: cleaned[name] for name in ("logical_name", "role_name", "path") if name in cleaned}
+        change = replacement_after_edit(role=self.role, fields=fields)
+        if change is None:
+            return
+        self.fields["confirm_replacement"].widget = forms.CheckboxInput()
+        if not cleaned.get("confirm_replacement"):
+            self.add_error(
+                "confirm_replacement",
+                f"This edit changes the role's ARN ({describe_identity_change(*change)}): CloudFormation will "
+                "replace the role. Tick the box to confirm, or undo the change.",
+            )
 
     def service_fields(self) -> dict:
         fields = dict(self.cleaned_data)
         fields.pop("reason")
         fields.pop("accounts")
+        fields.pop("confirm_replacement", None)
         return fields
 
 

@@ -1,10 +1,14 @@
+import copy
+
 from django.db import transaction
+from django.utils import timezone
 
 from audit.services import Actor, audit_record
 from core import limits
 from core.desired_state import check_desired_state
 from core.services import apply_fields
 from memberships.services import membership_revoke
+from plans import replacement
 from roles.models import InlinePolicy, RoleDefinition
 
 ROLE_FIELDS = (
@@ -52,12 +56,43 @@ def role_create(*, actor: Actor, accounts=None, policies: list[dict] | None = No
     return role
 
 
+def replacement_after_edit(*, role: RoleDefinition, fields: dict) -> tuple[dict, dict] | None:
+    """(identity before, identity after) when these edits change the role's ARN, else None.
+
+    RoleName, Path and the logical id are create-only in CloudFormation: changing any of them makes
+    a new role with a new ARN in every account, which the role form asks the editor to confirm.
+    """
+    edited = copy.copy(role)
+    apply_fields(edited, {k: v for k, v in fields.items() if k in ROLE_FIELDS}, allowed=ROLE_FIELDS)
+    before, after = replacement.role_identity(role), replacement.role_identity(edited)
+    return (before, after) if before != after else None
+
+
+def _confirmation(*, actor: Actor, role: RoleDefinition, before: dict, after: dict) -> dict:
+    """The confirmation for ``before`` → ``after``. A second rename before the first was applied
+    keeps the first one's origin: the live role may still carry it."""
+    previous = role.replacement_confirmation or {}
+    origins = list(previous.get("from") or []) if previous.get("to") == before else []
+    return {"from": origins + [before], "to": after, "by": actor.name, "at": timezone.now().isoformat()}
+
+
 @transaction.atomic
-def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: str = "", **fields) -> RoleDefinition:
+def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: str = "",
+                confirm_replacement: bool = False, **fields) -> RoleDefinition:
+    """Save a role's edits. When they change its ARN (RoleName, Path, logical id) and the editor
+    confirmed it (``confirm_replacement``), the confirmation is stored on the role and audited: it
+    lets a plan replace the role for exactly this change. Without it such a plan is blocked."""
     role = RoleDefinition.objects.select_for_update().get(pk=role.pk)
     before = role_snapshot(role)
+    identity_before = replacement.role_identity(role)
     apply_fields(role, fields, allowed=ROLE_FIELDS)
     role.full_clean()
+    identity_after = replacement.role_identity(role)
+    confirmed = identity_after != identity_before and confirm_replacement
+    if identity_after != identity_before:
+        role.replacement_confirmation = (
+            _confirmation(actor=actor, role=role, before=identity_before, after=identity_after) if confirmed else {}
+        )
     role.save()
     _set_accounts(role, accounts)
     after = role_snapshot(role)
@@ -66,6 +101,11 @@ def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: st
     _revoke_memberships_outside_scope(actor=actor, role=role, reason=reason)
     check_desired_state()
     audit_record(actor=actor, action="update", object_type="role", obj=role, before=before, after=after, reason=reason)
+    if confirmed:
+        audit_record(actor=actor, action="confirm_replacement", object_type="role", obj=role,
+                     before={"identity": identity_before}, after=role.replacement_confirmation,
+                     reason=reason or f"Replace role {role.logical_name}: "
+                                      f"{replacement.describe_identity_change(identity_before, identity_after)}")
     return role
 
 

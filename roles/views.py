@@ -111,6 +111,7 @@ def role_edit(request, pk: int):
                 role=role,
                 accounts=list(form.cleaned_data["accounts"]),
                 reason=form.cleaned_data["reason"],
+                confirm_replacement=form.cleaned_data["confirm_replacement"],
                 **form.service_fields(),
             )
         except ValidationError as error:

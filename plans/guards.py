@@ -23,7 +23,7 @@ ROLE = replacement.ROLE
 
 
 def role_confirmations() -> dict[str, dict]:
-    """Confirmed renames by the role's current logical id."""
+    """Each role's record of its last change of ARN (confirmed or not), by its current logical id."""
     return {
         logical_name: confirmation
         for logical_name, confirmation in RoleDefinition.objects.exclude(replacement_confirmation={})
@@ -32,8 +32,9 @@ def role_confirmations() -> dict[str, dict]:
     }
 
 
-def confirmed_renames(confirmations: dict[str, dict]) -> dict[str, list[str]]:
-    """New logical id -> the logical ids it was confirmed to replace (a role renamed in the console)."""
+def role_renames(confirmations: dict[str, dict]) -> dict[str, list[str]]:
+    """New logical id -> the logical ids it replaces (a role renamed in the console, confirmed or not:
+    either way the two are one role, and the pair is a replacement)."""
     renames = {}
     for logical_id, confirmation in confirmations.items():
         old_ids = [o.get("logical_id") for o in confirmation.get("from") or [] if o.get("logical_id") != logical_id]
@@ -67,7 +68,7 @@ def role_replacement_blocks(account_plans: list[dict], confirmations: dict[str, 
             before = change.get("before") if change["action"] == "change" else _before_of(account, old_id)
             live = replacement.resource_identity(old_id, before)
             wanted = replacement.resource_identity(change["logical_id"], change.get("after"))
-            if replacement.confirmation_covers(confirmations.get(change["logical_id"]) or {}, live=live, wanted=wanted):
+            if replacement.confirmation_covers(confirmations.get(change["logical_id"]) or {}, wanted=wanted):
                 change["confirmed"] = True
                 continue
             blocks.append({"message": _replacement_message(account, change, live, wanted),
@@ -130,7 +131,7 @@ def _removal_explained(group: dict, confirmations: dict[str, dict]) -> bool:
         return True
     if audit.filter(object_type="account", action="delete", object_repr=account).exists():
         return True
-    if any(o.get("logical_id") == role for c in confirmations.values() for o in c.get("from") or []):
+    if any(o.get("logical_id") == role for c in confirmations.values() if c.get("confirmed") for o in c.get("from") or []):
         return True  # the old group of a role renamed with a confirmation
     renamed = audit.filter(object_type="account", action="update", before__name=account).exclude(after__name=account)
     return renamed.exists()
@@ -139,7 +140,7 @@ def _removal_explained(group: dict, confirmations: dict[str, dict]) -> bool:
 def _group_message(group: dict, revoked: dict) -> str:
     account, role = _parts(group["group"])
     members = ", ".join(group["members"])
-    known = RoleDefinition.objects.filter(logical_name=role).exists() or AssumableAccount.objects.filter(name=account).exists()
+    known = RoleDefinition.objects.filter(logical_name=role).exists() and AssumableAccount.objects.filter(name=account).exists()
     if not known:
         return (
             f"Group {group['group']} under /RoleModel/ is not known to the console and has members ({members}): "

@@ -264,7 +264,7 @@ def plan_compute(*, plan_id: int) -> None:
                  done_delta=1)
 
         confirmations = guards.role_confirmations()
-        renames = guards.confirmed_renames(confirmations)
+        renames = guards.role_renames(confirmations)
         account_plans = [
             _account_plan(name=name, entry=entry, live=live_stacks.get(name), master_id=master_model.account_id,
                           teardown=teardown, renames=renames)

@@ -120,12 +120,9 @@ def describe_identity_change(before: dict, after: dict) -> str:
     return ", ".join(parts)
 
 
-def confirmation_covers(confirmation: dict, *, live: dict, wanted: dict) -> bool:
-    """Whether a rename confirmed on the role form is exactly this change from ``live`` to ``wanted``."""
-    if not confirmation:
-        return False
-    origins = confirmation.get("from") or []
-    return _same_identity(confirmation.get("to") or {}, wanted) and any(_same_identity(o, live) for o in origins)
+def confirmation_covers(confirmation: dict, *, wanted: dict) -> bool:
+    """Whether the editor confirmed on the role form that the role becomes exactly ``wanted``."""
+    return bool(confirmation.get("confirmed")) and _same_identity(confirmation.get("to") or {}, wanted)
 
 
 def _same_identity(a: dict, b: dict) -> bool:

@@ -11,7 +11,9 @@ from core.validators import (
     no_control_characters_except_line_breaks,
     validate_document_text,
 )
+from plans.replacement import describe_identity_change
 from roles.models import InlinePolicy, RoleDefinition
+from roles.services import pending_replacement, replacement_after_edit
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -112,6 +114,14 @@ class RoleForm(forms.Form):
         self.role = role
         if role is None:
             del self.fields["confirm_replacement"]  # a new role replaces nothing
+        else:
+            pending = pending_replacement(role)
+            if pending is not None:
+                # Renamed elsewhere (an import) and not confirmed yet: this form is where to confirm it.
+                field = self.fields["confirm_replacement"]
+                field.widget = forms.CheckboxInput()
+                field.help_text = (f"Not confirmed yet: {describe_identity_change(pending['from'][-1], pending['to'])}. "
+                                   + field.help_text)
 
     def clean_logical_name(self):
         logical_name = self.cleaned_data["logical_name"]
@@ -148,9 +158,6 @@ class RoleForm(forms.Form):
         return cleaned
 
     def _ask_to_confirm_a_replacement(self, cleaned: dict) -> None:
-        from roles.services import replacement_after_edit
-        from plans.replacement import describe_identity_change
-
         fields = {name: cleaned[name] for name in ("logical_name", "role_name", "path") if name in cleaned}
         change = replacement_after_edit(role=self.role, fields=fields)
         if change is None:

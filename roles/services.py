@@ -68,44 +68,61 @@ def replacement_after_edit(*, role: RoleDefinition, fields: dict) -> tuple[dict,
     return (before, after) if before != after else None
 
 
-def _confirmation(*, actor: Actor, role: RoleDefinition, before: dict, after: dict) -> dict:
-    """The confirmation for ``before`` → ``after``. A second rename before the first was applied
-    keeps the first one's origin: the live role may still carry it."""
-    previous = role.replacement_confirmation or {}
+def _rename_record(*, previous: dict, before: dict, after: dict) -> dict:
+    """The record of a change of ARN ``before`` → ``after``, not yet confirmed. A second rename before
+    the first was applied keeps the first one's origins: the live role may still carry any of them."""
     origins = list(previous.get("from") or []) if previous.get("to") == before else []
-    return {"from": origins + [before], "to": after, "by": actor.name, "at": timezone.now().isoformat()}
+    return {"from": origins + [before], "to": after, "confirmed": False}
+
+
+def pending_replacement(role: RoleDefinition) -> dict | None:
+    """The role's change of ARN that nobody has confirmed yet (made by an import, say), if any."""
+    record = role.replacement_confirmation or {}
+    if record and not record.get("confirmed") and record.get("to") == replacement.role_identity(role):
+        return record
+    return None
+
+
+def _confirm(*, actor: Actor, role: RoleDefinition, reason: str) -> None:
+    record = role.replacement_confirmation
+    record.update(confirmed=True, by=actor.name, at=timezone.now().isoformat())
+    role.save(update_fields=["replacement_confirmation", "updated_at"])
+    audit_record(actor=actor, action="confirm_replacement", object_type="role", obj=role,
+                 before={"identities": record["from"]}, after=record,
+                 reason=reason or f"Replace role {role.logical_name}: "
+                                  f"{replacement.describe_identity_change(record['from'][-1], record['to'])}")
 
 
 @transaction.atomic
 def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: str = "",
                 confirm_replacement: bool = False, **fields) -> RoleDefinition:
-    """Save a role's edits. When they change its ARN (RoleName, Path, logical id) and the editor
-    confirmed it (``confirm_replacement``), the confirmation is stored on the role and audited: it
-    lets a plan replace the role for exactly this change. Without it such a plan is blocked."""
+    """Save a role's edits.
+
+    A change of RoleName, Path or logical id makes CloudFormation replace the role (a new ARN). It is
+    recorded on the role; with ``confirm_replacement`` it is also confirmed (audited), which lets a
+    plan replace the role for exactly this change — without it such a plan is blocked. Confirming
+    with no other edit confirms the role's pending change of ARN.
+    """
     role = RoleDefinition.objects.select_for_update().get(pk=role.pk)
     before = role_snapshot(role)
     identity_before = replacement.role_identity(role)
+    pending = pending_replacement(role)
     apply_fields(role, fields, allowed=ROLE_FIELDS)
     role.full_clean()
     identity_after = replacement.role_identity(role)
-    confirmed = identity_after != identity_before and confirm_replacement
-    if identity_after != identity_before:
-        role.replacement_confirmation = (
-            _confirmation(actor=actor, role=role, before=identity_before, after=identity_after) if confirmed else {}
-        )
+    renamed = identity_after != identity_before
+    if renamed:
+        role.replacement_confirmation = _rename_record(previous=role.replacement_confirmation or {},
+                                                       before=identity_before, after=identity_after)
     role.save()
     _set_accounts(role, accounts)
     after = role_snapshot(role)
-    if after == before:
-        return role
-    _revoke_memberships_outside_scope(actor=actor, role=role, reason=reason)
-    check_desired_state()
-    audit_record(actor=actor, action="update", object_type="role", obj=role, before=before, after=after, reason=reason)
-    if confirmed:
-        audit_record(actor=actor, action="confirm_replacement", object_type="role", obj=role,
-                     before={"identity": identity_before}, after=role.replacement_confirmation,
-                     reason=reason or f"Replace role {role.logical_name}: "
-                                      f"{replacement.describe_identity_change(identity_before, identity_after)}")
+    if after != before:
+        _revoke_memberships_outside_scope(actor=actor, role=role, reason=reason)
+        check_desired_state()
+        audit_record(actor=actor, action="update", object_type="role", obj=role, before=before, after=after, reason=reason)
+    if confirm_replacement and (renamed or pending is not None):
+        _confirm(actor=actor, role=role, reason=reason)
     return role
 
 

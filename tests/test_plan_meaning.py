@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from accounts.models import AssumableAccount
 from accounts.services import account_delete
@@ -146,7 +147,7 @@ def test_every_resource_change_says_whether_it_replaces(sample_world, eddie):
     assert all("before" not in r and "after" not in r for r in resources)
 
 
-def test_a_role_name_change_is_blocked_until_the_rename_is_confirmed(applied, people, eddie):
+def test_a_role_name_change_is_blocked_until_the_rename_is_confirmed(applied, people, eddie, client_for):
     admin = RoleDefinition.objects.get(logical_name="AdminRole")
     role_update(actor=Actor.from_user(people.other_editor), role=admin, role_name="Administrators", reason="import")
 
@@ -165,6 +166,9 @@ def test_a_role_name_change_is_blocked_until_the_rename_is_confirmed(applied, pe
     assert all(not a["change_set_id"] for a in blocked.accounts)
     with pytest.raises(ValidationError, match="blocked"):
         services.plan_approve(actor=Actor.from_user(people.approver), plan=blocked)
+    page = client_for(people.viewer).get(reverse("plans:detail", args=[blocked.pk])).content.decode()
+    assert page.count('<span class="badge red replaces"') == len(SAMPLE_ACCOUNTS)
+    assert "Role AdminRole in prod would be replaced" in page
 
     role_update(actor=Actor.from_user(people.other_editor), role=admin, confirm_replacement=True, reason="new name")
     confirmation = AuditEvent.objects.get(action="confirm_replacement")

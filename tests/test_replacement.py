@@ -82,3 +82,30 @@ def test_a_difference_of_form_is_no_resource_change():
     live = template(Admin=role())
     wanted = template(Admin=role(Path="/", MaxSessionDuration=3600, Tags=[]))
     assert diff.resource_changes(live, wanted) == []
+
+
+def account_plan(reported: str) -> dict:
+    return {
+        "name": "prod", "account_id": "222222222222",
+        "resources": diff.resource_changes(template(AdminRole=role(RoleName="AdminRole")),
+                                           template(AdminRole=role(RoleName="AdminRole", Description="Admins"))),
+        "aws_changes": [{"action": "Modify", "logical_id": "AdminRole", "type": ROLE, "replacement": reported}],
+    }
+
+
+@pytest.mark.django_db
+def test_a_replacement_that_only_the_change_set_reports_is_taken_and_blocks():
+    from plans import guards
+
+    reported, silent, conditional = account_plan("True"), account_plan(""), account_plan("Conditional")
+    guards.apply_change_set_replacements([reported, silent, conditional])
+
+    assert (reported["resources"][0]["replacement"], reported["resources"][0]["replacement_source"]) == (True, "aws")
+    assert (silent["resources"][0]["replacement"], silent["resources"][0]["replacement_source"]) == (False, "schema")
+    assert conditional["resources"][0]["replacement"] == "Conditional"
+    [block] = guards.role_replacement_blocks([reported, silent], {})
+    assert block["message"].startswith(
+        "Role AdminRole in prod would be replaced (CloudFormation reports it): "
+        "arn:aws:iam::222222222222:role/AdminRole becomes a new role, and every switch-role link")
+    [maybe] = guards.role_replacement_blocks([conditional], {})
+    assert maybe["message"].startswith("Role AdminRole in prod may be replaced")

@@ -45,7 +45,7 @@ def role_renames(confirmations: dict[str, dict]) -> dict[str, list[str]]:
 
 def _role_link(logical_id: str) -> str:
     role = RoleDefinition.objects.filter(logical_name=logical_id).only("pk").first()
-    return reverse("roles:edit", args=[role.pk]) if role else reverse("roles:list")
+    return reverse("roles:edit", args=[role.pk]) + "?confirm_replacement=1" if role else reverse("roles:list")
 
 
 def role_replacement_blocks(account_plans: list[dict], confirmations: dict[str, dict]) -> list[dict]:

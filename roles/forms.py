@@ -103,7 +103,10 @@ class RoleForm(forms.Form):
     )
     reason = reason_field()
 
-    def __init__(self, *args, role: RoleDefinition | None = None, **kwargs):
+    def __init__(self, *args, role: RoleDefinition | None = None, offer_replacement_confirmation: bool = False, **kwargs):
+        """``offer_replacement_confirmation``: show the box although this edit keeps the ARN — a plan found
+        the live role differs from this one in RoleName or Path (its block links here) and the editor may
+        confirm that the role is to be replaced."""
         if role is not None:
             initial = role.snapshot()
             initial["managed_policy_arns"] = "\n".join(role.managed_policy_arns)
@@ -114,14 +117,13 @@ class RoleForm(forms.Form):
         self.role = role
         if role is None:
             del self.fields["confirm_replacement"]  # a new role replaces nothing
-        else:
-            pending = pending_replacement(role)
-            if pending is not None:
-                # Renamed elsewhere (an import) and not confirmed yet: this form is where to confirm it.
-                field = self.fields["confirm_replacement"]
-                field.widget = forms.CheckboxInput()
-                field.help_text = (f"Not confirmed yet: {describe_identity_change(pending['from'][-1], pending['to'])}. "
-                                   + field.help_text)
+            return
+        pending = pending_replacement(role)
+        if pending is not None or offer_replacement_confirmation:
+            field = self.fields["confirm_replacement"]
+            field.widget = forms.CheckboxInput()
+            if pending is not None:  # renamed elsewhere (an import) and not confirmed yet
+                field.help_text = f"Not confirmed yet: {describe_identity_change(pending['from'][-1], pending['to'])}. " + field.help_text
 
     def clean_logical_name(self):
         logical_name = self.cleaned_data["logical_name"]

@@ -90,7 +90,8 @@ def _confirm(*, actor: Actor, role: RoleDefinition, reason: str) -> None:
     audit_record(actor=actor, action="confirm_replacement", object_type="role", obj=role,
                  before={"identities": record["from"]}, after=record,
                  reason=reason or f"Replace role {role.logical_name}: "
-                                  f"{replacement.describe_identity_change(record['from'][-1], record['to'])}")
+                                  f"{replacement.describe_identity_change(record['from'][-1], record['to'])}"
+                 if record["from"] else f"Replace role {role.logical_name} wherever AWS holds it under another name or path")
 
 
 @transaction.atomic
@@ -121,7 +122,11 @@ def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: st
         _revoke_memberships_outside_scope(actor=actor, role=role, reason=reason)
         check_desired_state()
         audit_record(actor=actor, action="update", object_type="role", obj=role, before=before, after=after, reason=reason)
-    if confirm_replacement and (renamed or pending is not None):
+    if confirm_replacement:
+        if not renamed and pending is None:
+            # The live role differs from this one although nobody renamed it here (a plan said so):
+            # confirming says the role is to become exactly what it is now, whatever AWS holds.
+            role.replacement_confirmation = {"from": [], "to": identity_after, "confirmed": False}
         _confirm(actor=actor, role=role, reason=reason)
     return role
 

@@ -13,6 +13,7 @@ from audit.services import Actor
 from memberships.models import Membership
 from plans import desired, services
 from plans.models import Job, Plan
+from roles.forms import format_tags
 from roles.models import InlinePolicy, RoleDefinition
 from roles.services import policy_update, role_delete, role_update
 from tests.aws_world import SAMPLE_ACCOUNTS, live_groups, sample_world  # noqa: F401
@@ -160,7 +161,7 @@ def test_a_role_name_change_is_blocked_until_the_rename_is_confirmed(applied, pe
                             "arn:aws:iam::222222222222:role/Administrators") and "switch-role link" in m
                for m in messages), messages
     assert len([m for m in messages if "would be replaced" in m]) == len(SAMPLE_ACCOUNTS)
-    assert all(b["link"] == f"/roles/{admin.pk}/edit/" for b in blocked.blocks if "would be replaced" in b["message"])
+    assert all(b["link"] == f"/roles/{admin.pk}/edit/?confirm_replacement=1" for b in blocked.blocks if "would be replaced" in b["message"])
     role_changes = [r for a in blocked.accounts for r in a["resources"] if r["logical_id"] == "AdminRole"]
     assert [r["replacement"] for r in role_changes] == [True] * len(SAMPLE_ACCOUNTS)
     assert all(not a["change_set_id"] for a in blocked.accounts)
@@ -272,3 +273,22 @@ def test_a_teardown_is_never_blocked_by_members_or_replacements(applied, people,
 
     assert plan.status == Plan.Status.PENDING, plan.blocks
     assert "prod.LegacyRole" in {g["group"] for g in plan.master["groups_remove"]}
+
+
+def test_a_replacement_nobody_asked_for_here_is_confirmed_from_the_blocks_link(applied, people, eddie, client_for):
+    # The console's role and the live one differ in name without an edit here (as after adopting a stack).
+    RoleDefinition.objects.filter(logical_name="ReadOnlyRole").update(role_name="Reader")
+    blocked = plan_now(eddie)
+    assert blocked.status == Plan.Status.BLOCKED
+    link = next(b["link"] for b in blocked.blocks if b["message"].startswith("Role ReadOnlyRole in prod"))
+
+    role = RoleDefinition.objects.get(logical_name="ReadOnlyRole")
+    data = {"logical_name": role.logical_name, "role_name": role.role_name, "path": role.path,
+            "description": role.description, "max_session_duration": str(role.max_session_duration),
+            "managed_policy_arns": "\n".join(role.managed_policy_arns), "applies_to_all_accounts": "on",
+            "require_mfa": "on" if role.require_mfa else "", "tags": format_tags(role.tags),
+            "permissions_boundary_arn": role.permissions_boundary_arn,
+            "confirm_replacement": "on", "reason": "rename it for real"}
+    assert client_for(people.other_editor).post(link, data).status_code == 302
+
+    assert plan_now(eddie).status == Plan.Status.PENDING

@@ -113,3 +113,25 @@ def test_a_later_rename_without_confirmation_takes_the_confirmation_back(people,
     confirmation = RoleDefinition.objects.get(pk=role.pk).replacement_confirmation
     assert confirmation["confirmed"] is False
     assert confirmation["to"] == {"logical_id": "Admin", "role_name": "Administrators", "path": "/ops/"}
+
+
+def test_the_link_from_a_plans_block_offers_the_box_for_a_role_nobody_renamed_here(editor, people, role):
+    url = reverse("roles:edit", kwargs={"pk": role.pk}) + "?confirm_replacement=1"
+    assert CHECKBOX in editor.get(url).content.decode()
+
+    data = role_form_data(logical_name="Admin", role_name="AdminRole", path="/", confirm_replacement="on")
+    assert editor.post(url, data).status_code == 302
+
+    confirmation = RoleDefinition.objects.get(pk=role.pk).replacement_confirmation
+    assert (confirmation["from"], confirmation["to"], confirmation["confirmed"]) == (
+        [], {"logical_id": "Admin", "role_name": "AdminRole", "path": "/"}, True)
+    event = AuditEvent.objects.get(action="confirm_replacement")
+    assert event.reason == "Replace role Admin wherever AWS holds it under another name or path"
+
+
+def test_an_unticked_box_from_the_link_changes_nothing(editor, role):
+    url = reverse("roles:edit", kwargs={"pk": role.pk}) + "?confirm_replacement=1"
+    data = role_form_data(logical_name="Admin", role_name="AdminRole", path="/")
+    assert editor.post(url, data).status_code == 302
+    assert RoleDefinition.objects.get(pk=role.pk).replacement_confirmation == {}
+    assert not AuditEvent.objects.filter(action="confirm_replacement").exists()

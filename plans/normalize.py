@@ -124,11 +124,11 @@ def _condition(value):
         if not isinstance(entries, dict) or _is_intrinsic(entries):
             normal[operator] = entries
             continue
-        block = {}
-        for key, values in entries.items():
-            name = key.lower() if isinstance(key, str) else key
-            block[name] = _as_set(block.get(name, []) + [_scalar_text(v) for v in _as_list(values)])
-        normal[operator] = block
+        lowered = [key.lower() if isinstance(key, str) else key for key in entries]
+        # Two spellings of one key in one operator are two conditions, both required: keep them apart.
+        names = lowered if len(set(lowered)) == len(lowered) else list(entries)
+        normal[operator] = {name: _as_set([_scalar_text(v) for v in _as_list(values)])
+                            for name, values in zip(names, entries.values())}
     return normal
 
 

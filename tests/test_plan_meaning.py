@@ -292,3 +292,19 @@ def test_a_replacement_nobody_asked_for_here_is_confirmed_from_the_blocks_link(a
     assert client_for(people.other_editor).post(link, data).status_code == 302
 
     assert plan_now(eddie).status == Plan.Status.PENDING
+
+
+def test_renaming_an_account_moves_its_groups_members_without_a_block(applied, eddie):
+    from accounts.services import account_update
+
+    account_update(actor=eddie, account=AssumableAccount.objects.get(name="prod"), name="production", reason="rename")
+
+    plan = plan_now(eddie)
+
+    assert plan.status == Plan.Status.PENDING, plan.blocks
+    removed = {g["group"] for g in plan.master["groups_remove"] if g["members"]}
+    assert removed and all(g.startswith("prod.") for g in removed)
+    added = {(m["group"], m["user"]) for m in plan.master["members_add"]}
+    for group in plan.master["groups_remove"]:
+        renamed = "production." + group["group"].split(".", 1)[1]
+        assert {(renamed, user) for user in group["members"]} <= added

@@ -1,8 +1,10 @@
 """Red blocks for changes that break people's access unless someone chose them on purpose.
 
 * A role CloudFormation would replace gets a new ARN: every switch-role link, ``role_arn`` profile
-  and outside reference to it breaks. Blocked unless the editor confirmed exactly that rename on the
-  role form (``RoleDefinition.replacement_confirmation``).
+  and outside reference to it breaks. Blocked unless an editor confirmed on the role form that the
+  role is to become exactly what the plan makes of it (``RoleDefinition.replacement_confirmation``):
+  when renaming it there, or later from the block's link (a rename an import made, or a live role
+  that differs from the console's without anyone renaming it).
 * A ``/RoleModel/`` group removed (or renamed: removed under its old name) while it has members takes
   their access away. Blocked unless the console explains the removal: the plan is a teardown; the
   group's role or account was deleted in the console (a sudo-confirmed, audited action); its role

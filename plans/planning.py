@@ -13,7 +13,7 @@ from audit.services import Actor, audit_record
 from core import limits
 from core.desired_state import desired_state_problems
 from integrations import aws
-from plans import desired, diff
+from plans import desired, diff, guards, normalize
 from plans.access import account_access, master_access
 from plans.jobs import (
     JobAbandoned,
@@ -57,8 +57,14 @@ def _store_account_id(model, object_type: str, account_id: str) -> None:
                  after=model.snapshot(), reason="Account id read from AWS (GetCallerIdentity)")
 
 
-def _account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_id: str, teardown: bool) -> dict:
-    """Decide what happens to one account's stack and which resources change."""
+def _account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_id: str, teardown: bool,
+                  renames: dict | None = None) -> dict:
+    """Decide what happens to one account's stack and which resources change.
+
+    Templates are compared by meaning (plans.normalize): a difference of form alone is no change and
+    makes no change set. An update sends the wanted template written as the live one wherever the two
+    mean the same, so that CloudFormation, too, sees only the real changes.
+    """
     plan = {"name": name, "account_id": entry["account_id"], "action": "none", "stack_status": live.status if live else "",
             "resources": [], "change_set_id": "", "change_set_type": "", "created_stack": False, "blocks": [],
             "parameters": {MASTER_PARAMETER: master_id}}
@@ -99,13 +105,14 @@ def _account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_
         plan["action"] = "delete"
         plan["resources"] = diff.resource_changes(live.template, None)
         return plan
-    same_template = live.template is not None and diff.canonical(live.template) == diff.canonical(wanted)
+    same_template = live.template is not None and normalize.same_template(live.template, wanted)
     same_parameters = live.parameters.get(MASTER_PARAMETER) == master_id
     if same_template and same_parameters:
         return plan
     plan["action"] = "update"
     plan["change_set_type"] = "UPDATE"
-    plan["resources"] = diff.resource_changes(live.template, wanted)
+    plan["template"] = normalize.keep_live_form(live.template, wanted)
+    plan["resources"] = diff.resource_changes(live.template, plan["template"], renames=renames)
     if not same_parameters:
         plan["parameter_change"] = {"before": live.parameters.get(MASTER_PARAMETER, ""), "after": master_id}
     return plan
@@ -137,7 +144,7 @@ def _master_plan(*, document: dict, live: aws.LiveIam, teardown: bool, protected
             master["groups_create"].append({"group": group, "account": spec["account"], "role": spec["role"]})
         live_policies = live_group["policies"] if live_group else {}
         current = live_policies.get(spec["policy_name"])
-        if current is None or diff.canonical(current) != diff.canonical(spec["policy"]):
+        if current is None or not normalize.same_policy(current, spec["policy"]):
             master["policies_put"].append({
                 "group": group, "policy_name": spec["policy_name"], "document": spec["policy"], "before": current,
                 "diff": diff.unified_diff(current, spec["policy"], name=spec["policy_name"]),
@@ -256,9 +263,11 @@ def plan_compute(*, plan_id: int) -> None:
         step_log(steps[JobStep.MASTER], f"Read {len(live_iam.groups)} /RoleModel/ groups and {len(live_iam.users)} users",
                  done_delta=1)
 
+        confirmations = guards.role_confirmations()
+        renames = guards.role_renames(confirmations)
         account_plans = [
             _account_plan(name=name, entry=entry, live=live_stacks.get(name), master_id=master_model.account_id,
-                          teardown=teardown)
+                          teardown=teardown, renames=renames)
             for name, entry in sorted(document["accounts"].items())
         ]
         protected = {name for name, entry in document["accounts"].items() if not entry["enabled"]}
@@ -266,6 +275,8 @@ def plan_compute(*, plan_id: int) -> None:
         _say_who_removed(master_plan["members_remove"])
         blocks = [{"message": message, "link": reverse("accounts:list")} for a in account_plans for message in a["blocks"]]
         if not teardown:
+            blocks += guards.role_replacement_blocks(account_plans, confirmations)
+            blocks += guards.group_removal_blocks(master_plan, confirmations)
             blocks += [{"message": problem, "link": reverse("core:dashboard")} for problem in desired_state_problems()]
             blocks += _master_blocks(document=document, live=live_iam, master=master_plan, quota=quota,
                                      live_group_total=_all_group_count(live_iam))
@@ -276,6 +287,9 @@ def plan_compute(*, plan_id: int) -> None:
 
         if not blocks:
             _create_change_sets(plan, job, account_plans, accounts_by_name, master_model, counters, steps)
+            guards.apply_change_set_replacements(account_plans)
+            if not teardown:  # AWS may see a replacement the table did not: it blocks just the same
+                blocks += guards.role_replacement_blocks(account_plans, confirmations)
         for account_plan in account_plans:
             for resource in account_plan["resources"]:
                 resource.pop("before", None)

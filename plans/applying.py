@@ -11,7 +11,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import services
+from plans import services, targets
 from plans.access import account_access, master_access
 from plans.jobs import (
     discard_change_sets_later,
@@ -105,6 +105,9 @@ def apply_account(*, step_id: int) -> None:
     since = timezone.now() - EVENT_CLOCK_SKEW
 
     def work():
+        # Before the first write: the profile may have been repointed since the plan was made.
+        targets.verify_reached(access, counter, expected=account_plan.get("account_id", ""))
+        step_log(step, f"Credentials are in account {account_plan['account_id']}, as planned")
         if action in ("create", "update"):
             _execute_change_set(access, counter, step, change_set_id=account_plan["change_set_id"], stack_name=stack_name,
                                 expected=SUCCESS_STATUSES[action], since=since)
@@ -204,6 +207,10 @@ def apply_master(*, job_id: int) -> None:
     if not step_start(step, total=len(operations)):
         return
     def work():
+        if operations:  # groups written in another account would grant access nobody approved
+            expected = (plan.desired_state.get("master") or {}).get("account_id", "")
+            targets.verify_reached(access, counter, expected=expected)
+            step_log(step, f"Credentials are in account {expected}, as planned")
         for description, operation, parameters in operations:
             ensure_running(job.pk)
             aws.iam_write(access, counter, operation, **parameters)

@@ -49,9 +49,12 @@ def describe_reach(target: dict) -> str:
 
 
 def plan_targets(plan) -> dict:
-    """The targets a plan was made for, as its page and ``plan --json`` show them."""
+    """The targets a plan was made for, as its page and ``plan --json`` show them (none until it is
+    computed, or when planning failed)."""
     document = plan.desired_state or {}
-    master = document.get("master") or {}
+    master = document.get("master")
+    if not master:
+        return {"master": None, "accounts": []}
     return {
         "master": {
             "account_id": master.get("account_id", ""),

@@ -40,6 +40,8 @@ def account_target(account: AssumableAccount, master: MasterAccount) -> dict:
 
 def describe_reach(target: dict) -> str:
     """One line for people: how the credentials are obtained, never a secret."""
+    if "profile" not in target and "role_arn" not in target:
+        return "not recorded (the plan was made before targets were pinned)"
     if target.get("role_arn"):
         with_id = "with an external id" if target.get("external_id_sha256") else "without an external id"
         return f"role ARN {target['role_arn']} assumed from the master session, {with_id}"

@@ -236,8 +236,9 @@ def _wrong_accounts(*, document: dict, live_stacks: dict, live_iam: aws.LiveIam,
             problems.append(problem)
 
     for name, live in sorted(live_stacks.items()):
-        check(name, account_access(accounts_by_name[name], master_model), counters[name],
-              aws.account_id_from_arn(live.stack_id) if live is not None else "", document["accounts"][name]["account_id"])
+        stack_account = aws.account_id_from_arn(live.stack_id) if live is not None else ""
+        check(name, account_access(accounts_by_name[name], master_model), counters[name], stack_account,
+              document["accounts"][name]["account_id"])
     if document["master"]["account_id"]:  # an unknown master id blocks the plan on its own
         check(MASTER_LABEL, master_access(master_model), counters[JobStep.MASTER], live_iam.account_id,
               document["master"]["account_id"])

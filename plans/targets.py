@@ -18,6 +18,13 @@ class WrongAccount(aws.AwsError):
         super().__init__(message, code="WrongAccount")
 
 
+class TargetChanged(aws.AwsError):
+    """How an account is reached changed between the approval and the step that writes."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="TargetChanged")
+
+
 def external_id_digest(external_id: str) -> str:
     """Stands for the external id in the plan record: any change shows, the value itself is not kept."""
     return hashlib.sha256(external_id.encode()).hexdigest() if external_id else ""
@@ -36,6 +43,18 @@ def account_target(account: AssumableAccount, master: MasterAccount) -> dict:
         "external_id_sha256": external_id_digest(account.external_id) if account.role_arn else "",
         "region": master.region,
     }
+
+
+def ensure_unchanged(*, label: str, recorded: dict | None, current: dict) -> None:
+    """Raise :class:`TargetChanged` unless ``current`` (how the account is reached now, from the
+    database) is what the plan recorded. An apply is refused as stale when it starts; this holds
+    the same for an edit made while its job waits in the queue or runs."""
+    recorded = recorded or {}
+    if any(recorded.get(key) != value for key, value in current.items()):
+        raise TargetChanged(
+            f"{label}: how the account is reached changed after the plan was made (then: {describe_reach(recorded)}; "
+            f"now: {describe_reach(current)}); nothing was written. Request a new plan."
+        )
 
 
 def describe_reach(target: dict) -> str:

@@ -10,10 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from accounts.models import AssumableAccount
 from audit.services import Actor
 from core.importing import import_files
 from devtools.fake_aws import AwsProfiles, FakeAwsAccounts, boto3_session, create_iam_users, write_aws_profiles
 from integrations import aws
+from plans import services
+from plans.models import Job, Plan
+from roles.models import RoleDefinition
+from roles.services import role_update
+from tests.workflow import apply_now, plan_now
 
 STACK = "Pinned-RoleModel"
 ACCOUNTS = {"master": "111111111111", "prod": "222222222222", "sandbox": "555555555555"}
@@ -116,6 +122,21 @@ class PinnedWorld:
 
     def groups(self, account: str) -> set[str]:
         return {group["GroupName"] for group in self.session(account).client("iam").list_groups()["Groups"]}
+
+
+def approved_plan_deleting_the_sandbox_stack(world, people) -> Plan:
+    """Both stacks and groups in AWS; then the role is kept for prod only, planned and approved: the
+    plan deletes the sandbox stack and the sandbox group, and leaves prod alone."""
+    eddie = Actor.from_user(people.editor)
+    job = apply_now(plan_now(eddie), approver=people.approver, requester=people.editor)
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    role_update(actor=eddie, role=RoleDefinition.objects.get(logical_name="ReadOnlyRole"), applies_to_all_accounts=False,
+                accounts=[AssumableAccount.objects.get(name="prod")], reason="sandbox is being retired")
+    plan = plan_now(eddie)
+    assert {a["name"]: a["action"] for a in plan.accounts} == {"prod": "none", "sandbox": "delete"}, plan.error
+    assert [g["group"] for g in plan.master["groups_remove"]] == ["sandbox.ReadOnlyRole"]
+    services.plan_approve(actor=Actor.from_user(people.approver), plan=plan)
+    return Plan.objects.get(pk=plan.pk)
 
 
 def write_world_files(directory: Path) -> tuple[Path, Path]:

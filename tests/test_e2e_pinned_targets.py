@@ -12,7 +12,6 @@ after the tampering (as after a restart, so that it reads the changed file), aga
 """
 import json
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -26,11 +25,9 @@ from audit.services import Actor
 from devtools.processes import PROJECT_ROOT, start_celery_worker
 from plans import services, tasks
 from plans.models import Job, JobStep, Plan
-from roles.models import RoleDefinition
-from roles.services import role_update
 from tests.e2e_fixtures import E2EWorker, _SettingReader, _test_database_url, wait_for
-from tests.pinned_world import STACK, pinned_world  # noqa: F401 - fixture
-from tests.workflow import apply_now, plan_now
+from tests.pinned_world import approved_plan_deleting_the_sandbox_stack, pinned_world  # noqa: F401 - fixture
+from tests.workflow import plan_now
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -89,21 +86,6 @@ def processes(pinned_world, tmp_path, monkeypatch):
         yield started
     finally:
         started.stop()
-
-
-def approved_plan_deleting_the_sandbox_stack(world, people) -> Plan:
-    """Both stacks and groups in AWS; then the role is kept for prod only, planned and approved: the
-    plan deletes the sandbox stack and the sandbox group, and leaves prod alone."""
-    eddie = Actor.from_user(people.editor)
-    job = apply_now(plan_now(eddie), approver=people.approver, requester=people.editor)
-    assert job.status == Job.Status.SUCCEEDED, job.error
-    role_update(actor=eddie, role=RoleDefinition.objects.get(logical_name="ReadOnlyRole"), applies_to_all_accounts=False,
-                accounts=[AssumableAccount.objects.get(name="prod")], reason="sandbox is being retired")
-    plan = plan_now(eddie)
-    assert {a["name"]: a["action"] for a in plan.accounts} == {"prod": "none", "sandbox": "delete"}, plan.error
-    assert [g["group"] for g in plan.master["groups_remove"]] == ["sandbox.ReadOnlyRole"]
-    services.plan_approve(actor=Actor.from_user(people.approver), plan=plan)
-    return Plan.objects.get(pk=plan.pk)
 
 
 def what_aws_holds(world) -> dict:

@@ -23,7 +23,7 @@ from core.cli.workflow import plan_payload
 from plans import desired, live, services, targets
 from plans.models import Job, JobStep, Plan
 from tests.factories import AccountFactory, MasterAccountFactory
-from tests.pinned_world import ACCOUNTS, MEMBER, STACK, pinned_world  # noqa: F401 - fixture
+from tests.pinned_world import ACCOUNTS, approved_plan_deleting_the_sandbox_stack, pinned_world  # noqa: F401 - fixture
 from tests.workflow import apply_now, plan_now, run_apply_job
 
 pytestmark = pytest.mark.django_db
@@ -131,8 +131,9 @@ def test_the_plan_page_and_plan_json_show_each_target_and_how_it_is_reached(two_
     payload = plan_payload(plan)
     assert payload["targets"]["master"] == {"account_id": "111111111111", "profile": "master", "region": "eu-west-1",
                                             "reached_through": "profile master"}
-    assert [(a["name"], a["account_id"], a["profile"], a["role_arn"], a["external_id"]) for a in payload["targets"]["accounts"]] == [
-        ("prod", ACCOUNTS["prod"], "prod", "", False), ("sandbox", ACCOUNTS["sandbox"], "", SANDBOX_ROLE, True)]
+    shown = [(a["name"], a["account_id"], a["profile"], a["role_arn"], a["external_id"])
+             for a in payload["targets"]["accounts"]]
+    assert shown == [("prod", ACCOUNTS["prod"], "prod", "", False), ("sandbox", ACCOUNTS["sandbox"], "", SANDBOX_ROLE, True)]
     assert EXTERNAL_ID not in json.dumps(payload)
 
 
@@ -201,6 +202,24 @@ def test_a_teardown_step_whose_profile_now_reaches_another_account_deletes_nothi
     assert pinned_world.stack("sandbox")["StackStatus"] == "CREATE_COMPLETE"  # sandbox's own stack, not reached
     assert prod_before is not None and pinned_world.gone("prod")  # deleted once, by prod's own step
     assert steps["prod"].status == JobStep.Status.SUCCEEDED
+
+
+def test_an_edit_made_while_the_apply_job_waits_sends_no_step_elsewhere(pinned_world, people):
+    plan = approved_plan_deleting_the_sandbox_stack(pinned_world, people)
+    job = services.apply_request(actor=Actor.from_user(people.editor), plan=plan)  # passes the stale check
+    prod_before = pinned_world.stack("prod")
+    account_update(actor=Actor.from_user(people.other_editor), account=AssumableAccount.objects.get(name="sandbox"),
+                   profile="prod")
+
+    job = run_apply_job(job)
+
+    assert job.status == Job.Status.FAILED
+    sandbox_step = steps_of(job)["sandbox"]
+    assert sandbox_step.error == ("sandbox: how the account is reached changed after the plan was made (then: profile "
+                                  "sandbox; now: profile prod); nothing was written. Request a new plan.")
+    assert operations(sandbox_step) == {}  # not even a read
+    assert pinned_world.stack("prod") == prod_before
+    assert pinned_world.stack("sandbox")["StackStatus"] == "CREATE_COMPLETE"
 
 
 def test_the_master_step_writes_no_group_in_another_account(pinned_world, people, eddie):

@@ -26,7 +26,8 @@ class TargetChanged(aws.AwsError):
 
 
 def external_id_digest(external_id: str) -> str:
-    """Stands for the external id in the plan record: any change shows, the value itself is not kept."""
+    """Stands for the external id in the plan record: any change shows, the value itself is not kept
+    (AWS does not count it as a secret, but the console shows it nowhere, so plans do not either)."""
     return hashlib.sha256(external_id.encode()).hexdigest() if external_id else ""
 
 

@@ -248,6 +248,14 @@ def caller_account_id(access: AccountAccess, counter: CallCounter | None) -> str
     return _call(client(access, "sts", counter), "get_caller_identity", access.label)["Account"]
 
 
+def account_id_from_arn(arn: str) -> str:
+    """The account field of an ARN (``arn:aws:service:region:ACCOUNT:...``), or "" when there is none."""
+    parts = (arn or "").split(":")
+    if len(parts) > 5 and parts[0] == "arn" and len(parts[4]) == 12 and parts[4].isdigit():
+        return parts[4]
+    return ""
+
+
 # --- CloudFormation --------------------------------------------------------------------------
 
 
@@ -461,6 +469,7 @@ def stack_roles(access: AccountAccess, counter: CallCounter, *, stack_name: str)
 class LiveIam:
     groups: dict = field(default_factory=dict)  # name -> {"path", "policies": {name: document}}
     users: dict = field(default_factory=dict)  # name -> set of group names (all paths)
+    account_id: str = ""  # the account the ARNs read name; "" when there was no group and no user
 
 
 def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) -> LiveIam:
@@ -472,12 +481,14 @@ def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) ->
             Filter=["User", "Group"], PaginationConfig={"PageSize": IAM_PAGE_SIZE}
         ):
             for group in page.get("GroupDetailList", []):
+                live.account_id = live.account_id or account_id_from_arn(group.get("Arn", ""))
                 if group.get("Path") == group_path:
                     live.groups[group["GroupName"]] = {
                         "path": group["Path"],
                         "policies": {p["PolicyName"]: p["PolicyDocument"] for p in group.get("GroupPolicyList", [])},
                     }
             for user in page.get("UserDetailList", []):
+                live.account_id = live.account_id or account_id_from_arn(user.get("Arn", ""))
                 live.users[user["UserName"]] = set(user.get("GroupList", []))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         raise _wrap(error, access.label, "GetAccountAuthorizationDetails") from None

@@ -9,6 +9,7 @@ from audit.models import AuditEvent
 from core import limits
 from memberships.models import Membership
 from plans.models import Plan
+from plans.targets import account_target, master_target
 from roles import cloudformation
 from roles.selectors import account_role_pairs, roles_with_policies
 
@@ -27,7 +28,8 @@ def desired_state_document(*, teardown: bool = False) -> dict:
     """Everything a plan is computed from, in a form that serialises the same way every time.
 
     Accounts that are disabled are listed but carry no template or groups: plans leave them alone.
-    A teardown wants no stacks and no groups at all.
+    A teardown wants no stacks and no groups at all. Each account and the master carry how they are
+    reached (plans.targets): an approval pins them, so changing one makes the plan stale.
     """
     master = MasterAccount.load()
     accounts = list(AssumableAccount.objects.order_by("name"))
@@ -35,13 +37,13 @@ def desired_state_document(*, teardown: bool = False) -> dict:
     now = timezone.now()
     document = {
         "kind": "teardown" if teardown else "converge",
-        "master": {"account_id": master.account_id, "region": master.region, "stack_name": master.stack_name},
+        "master": {**master_target(master), "stack_name": master.stack_name},
         "accounts": {},
         "groups": {},
     }
     enabled = [account for account in accounts if account.enabled]
     for account in accounts:
-        entry = {"account_id": account.account_id, "enabled": account.enabled}
+        entry = {**account_target(account, master), "enabled": account.enabled}
         if account.enabled and not teardown:
             account_roles = [role for a, role in account_role_pairs([account], roles)]
             entry["template"] = cloudformation.build_template(account_roles)

@@ -13,7 +13,7 @@ from audit.services import Actor, audit_record
 from core import limits
 from core.desired_state import desired_state_problems
 from integrations import aws
-from plans import desired, diff, guards, normalize
+from plans import desired, diff, guards, normalize, targets
 from plans.access import account_access, master_access
 from plans.jobs import (
     JobAbandoned,
@@ -225,6 +225,33 @@ def _read_accounts(jobs: dict, master_model, document, counters) -> dict:
         return {name: future.result() for name, future in futures.items()}
 
 
+def _wrong_accounts(*, document: dict, live_stacks: dict, live_iam: aws.LiveIam, accounts_by_name: dict,
+                    master_model, counters: dict) -> list[str]:
+    """Every account whose credentials reached another account than the one recorded.
+
+    The account a read went to is taken from what the plan read anyway (the StackId ARN, the IAM
+    ARNs): STS is asked only when those carry none (no stack yet, no group or user), so a no-op
+    plan makes no call more.
+    """
+    problems = []
+
+    def check(label, access, counter, arn_account, expected):
+        reached = arn_account or aws.caller_account_id(access, counter)
+        problem = targets.mismatch(label=label, reached=reached, expected=expected, outcome="nothing was planned",
+                                   expected_as="the console records it as")
+        if problem:
+            problems.append(problem)
+
+    for name, live in sorted(live_stacks.items()):
+        stack_account = aws.account_id_from_arn(live.stack_id) if live is not None else ""
+        check(name, account_access(accounts_by_name[name], master_model), counters[name], stack_account,
+              document["accounts"][name]["account_id"])
+    if document["master"]["account_id"]:  # an unknown master id blocks the plan on its own
+        check(MASTER_LABEL, master_access(master_model), counters[JobStep.MASTER], live_iam.account_id,
+              document["master"]["account_id"])
+    return problems
+
+
 def plan_compute(*, plan_id: int) -> None:
     """Worker side of a plan.
 
@@ -262,6 +289,10 @@ def plan_compute(*, plan_id: int) -> None:
         quota = aws.group_quota(master_access_, counters[JobStep.MASTER])
         step_log(steps[JobStep.MASTER], f"Read {len(live_iam.groups)} /RoleModel/ groups and {len(live_iam.users)} users",
                  done_delta=1)
+        wrong = _wrong_accounts(document=document, live_stacks=live_stacks, live_iam=live_iam,
+                                accounts_by_name=accounts_by_name, master_model=master_model, counters=counters)
+        if wrong:
+            raise targets.WrongAccount("; ".join(wrong))
 
         confirmations = guards.role_confirmations()
         renames = guards.role_renames(confirmations)

@@ -7,7 +7,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core.permissions import has_capability
 from integrations import aws
-from plans import desired
+from plans import desired, targets
 from plans.access import account_access
 from plans.jobs import discard_change_sets_later, reap_abandoned_jobs, send_tasks
 from plans.models import Job, JobStep, Plan
@@ -157,20 +157,33 @@ def discard_change_sets(*, plan_id: int) -> list[str]:
 def discard_account_change_sets(entries: list[dict], *, only_unexecuted: bool = False) -> list[str]:
     """Delete the change sets of these account plan entries, and a stack only such a change set made
     (kept while a newer plan's change set is on it). With ``only_unexecuted``, a change set an apply
-    already executed (or is executing) is left alone. Returns the accounts cleaned."""
+    already executed (or is executing) is left alone. Returns the accounts cleaned.
+
+    Nothing is deleted through credentials that reach another account than the one the change set
+    lives in (its ARN says which): those are left, and raised as ``WrongAccount`` after the others."""
     master = MasterAccount.load()
     accounts = {account.name: account for account in AssumableAccount.objects.all()}
-    cleaned = []
+    cleaned, wrong = [], []
     for entry in entries:
         if not entry.get("change_set_id") or entry["name"] not in accounts:
             continue
         access = account_access(accounts[entry["name"]], master)
         counter = aws.CallCounter()
+        # The change set's own ARN names the account it lives in: delete only there.
+        expected = targets.account_id_from_arn(entry["change_set_id"]) or entry.get("account_id", "")
+        try:
+            targets.verify_reached(access, counter, expected=expected, outcome="nothing was deleted")
+        except targets.WrongAccount as error:
+            wrong.append(str(error))
+            continue
         if not only_unexecuted or _change_set_execution_status(access, counter, entry["change_set_id"]) == "AVAILABLE":
             aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
         if entry.get("created_stack"):
             aws.stack_delete_if_under_review(access, counter, stack_name=master.stack_name)
         cleaned.append(entry["name"])
+    if wrong:
+        # Raised after the others are cleaned, so the task retries these once the profile is put right.
+        raise targets.WrongAccount("; ".join(wrong))
     return cleaned
 
 

@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 from audit.services import Actor
 from core.permissions import has_capability
 from plans.models import Job, Plan
+from plans.targets import plan_targets
 
 POLL_SECONDS = 0.5
 
@@ -80,6 +81,7 @@ def plan_payload(plan: Plan) -> dict:
         "warnings": plan.warnings,
         "error": plan.error,
         "api_calls": _calls(job),
+        "targets": plan_targets(plan),
     }
 
 

@@ -8,14 +8,19 @@ from roles.models import RoleDefinition
 
 
 def live_roles() -> dict:
-    """{"accounts": [{"name", "account_id", "roles": [{"role_name", "arn"}], "error"}], "api_calls": {...}}"""
+    """{"accounts": [{"name", "account_id", "stack", "roles": [{"logical_id", "role_name", "arn"}], "error", "note"}],
+    "api_calls": {...}}
+
+    Accounts come in the order they were imported or created, as the original tool followed its config file.
+    """
     master = MasterAccount.load()
-    accounts = list(AssumableAccount.objects.filter(enabled=True).order_by("name"))
+    accounts = list(AssumableAccount.objects.filter(enabled=True).order_by("pk"))
     counter = aws.CallCounter()
     paths = dict(RoleDefinition.objects.values_list("logical_name", "path"))
 
     def read(account):
-        entry = {"name": account.name, "account_id": account.account_id, "roles": [], "error": "", "note": ""}
+        entry = {"name": account.name, "account_id": account.account_id, "stack": False, "roles": [], "error": "",
+                 "note": ""}
         try:
             for role in aws.stack_roles(account_access(account, master), counter, stack_name=master.stack_name):
                 entry["roles"].append({
@@ -23,6 +28,7 @@ def live_roles() -> dict:
                     "role_name": role["role_name"],
                     "arn": f"arn:aws:iam::{account.account_id or '?'}:role{paths.get(role['logical_id'], '/')}{role['role_name']}",
                 })
+            entry["stack"] = True
         except aws.AwsError as error:
             if "does not exist" in str(error):
                 entry["note"] = "No stack yet."

@@ -14,6 +14,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from accounts.models import AssumableAccount
 from audit.models import AuditEvent
 from audit.services import Actor
 from integrations import aws
@@ -359,10 +360,16 @@ def test_apply_wait_json_exits_non_zero_when_the_job_fails(sample_world, pending
     assert "[(master)] Create group prod.AdminRole" in err.getvalue()
 
 
-def test_list_before_any_stack_says_so_for_each_account(sample_world):
-    stdout, _ = rolemodel("list")
-    assert stdout.splitlines() == [line for name in sorted(SAMPLE_ACCOUNTS)
-                                   for line in (f"Account: {name}", "    (No stack yet.)")]
+CONFIG_ORDER = ("prod", "cdn", "staging")  # samples/config.yml; not the alphabetical order
+
+
+def test_list_before_any_stack_prints_nothing_as_the_original_does(sample_world):
+    stdout, stderr = rolemodel("list")
+    assert (stdout, stderr) == ("", "")
+    as_json = one_json_object(rolemodel("list", "--json")[0])
+    assert [(a["name"], a["stack"], a["note"]) for a in as_json["accounts"]] == [
+        (name, False, "No stack yet.") for name in CONFIG_ORDER
+    ]
 
 
 def test_apply_wait_then_list_prints_each_account_and_its_roles(sample_world, pending_plan, people, worker):
@@ -375,12 +382,33 @@ def test_apply_wait_then_list_prints_each_account_and_its_roles(sample_world, pe
     assert Plan.objects.get(pk=pending_plan.pk).status == Plan.Status.APPLIED
     listing, _ = rolemodel("list")
     expected = []
-    for name in sorted(SAMPLE_ACCOUNTS):
+    for name in CONFIG_ORDER:  # the original's format: "Account: <name>", then "<role> (<arn>)" unindented
         expected.append(f"Account: {name}")
-        expected += [f"    {role} (arn:aws:iam::{ACCOUNT_IDS[name]}:role/{role})" for role in sorted(SAMPLE_ROLES)]
+        expected += [f"{role} (arn:aws:iam::{ACCOUNT_IDS[name]}:role/{role})" for role in sorted(SAMPLE_ROLES)]
     assert listing.splitlines() == expected
     as_json = one_json_object(rolemodel("list", "--json")[0])
-    assert [account["name"] for account in as_json["accounts"]] == sorted(SAMPLE_ACCOUNTS)
+    assert [account["name"] for account in as_json["accounts"]] == list(CONFIG_ORDER)
+    prod = as_json["accounts"][0]
+    assert (prod["account_id"], prod["stack"], prod["error"]) == (ACCOUNT_IDS["prod"], True, "")
+    assert {role["logical_id"] for role in prod["roles"]} == set(SAMPLE_ROLES)
+
+
+def test_list_leaves_out_an_account_without_a_stack_and_fails_naming_one_it_cannot_read(
+    sample_world, pending_plan, people, worker
+):
+    services.plan_approve(actor=Actor.from_user(people.approver), plan=pending_plan)
+    rolemodel("apply", pending_plan.pk, "--wait", "--as", "eddie")
+    sample_world.session("cdn").client("cloudformation").delete_stack(StackName="Sample-RoleModel")
+    AssumableAccount.objects.filter(name="staging").update(profile="no-such-profile")
+    aws.reset_session_cache()
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="Could not read 1 account"):
+        call_command("rolemodel", "list", stdout=out)
+
+    assert out.getvalue().splitlines() == ["Account: prod"] + [
+        f"{role} (arn:aws:iam::{ACCOUNT_IDS['prod']}:role/{role})" for role in sorted(SAMPLE_ROLES)
+    ]
 
 
 # ---- bad plan ids -------------------------------------------------------------------------------

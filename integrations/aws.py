@@ -28,6 +28,7 @@ from botocore.credentials import DeferredRefreshableCredentials
 from botocore.session import get_session
 
 READ_PREFIXES = ("Describe", "Get", "List", "Validate", "Estimate", "Detect")
+CREDENTIAL_OPERATIONS = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetSessionToken")
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_ATTEMPTS = 8
@@ -91,7 +92,8 @@ class CallCounter:
 
 
 def is_read(operation: str) -> bool:
-    return operation.startswith(READ_PREFIXES)
+    """A call that changes nothing in AWS (fetching credentials included)."""
+    return operation.startswith(READ_PREFIXES) or operation in CREDENTIAL_OPERATIONS
 
 
 _sessions: dict[AccountAccess, boto3.Session] = {}
@@ -101,7 +103,6 @@ _sessions_lock = threading.Lock()
 # make with :func:`client`: botocore's own for a profile's ``role_arn``, ours in ``_assumed_session``.
 # Such a call crosses the wire all the same, so it is counted into the counter of the call that needed
 # it: the last one this thread started through :func:`client`.
-CREDENTIAL_OPERATIONS = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetSessionToken")
 _calling = threading.local()
 
 

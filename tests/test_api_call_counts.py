@@ -73,3 +73,4 @@ def test_the_assume_role_of_a_plan_is_counted_on_the_step_that_needed_it(small_w
     for target in ("prod", "cdn", JobStep.MASTER):
         assert steps[target].api_calls["operations"]["AssumeRole"] == 1, target
     assert plan.jobs.get().api_call_totals()["total"] == len(small_world.log)
+    assert plan.jobs.get().api_call_totals()["writes"] == 2  # the change sets; fetching credentials writes nothing

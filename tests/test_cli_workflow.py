@@ -120,6 +120,7 @@ def test_plan_json_prints_one_object_and_queues_the_worker(
         "id": plan.pk, "kind": "converge", "status": "planning", "summary": "Planning…",
         "changes": {"add": 0, "change": 0, "remove": 0}, "blocked": False, "blocks": [], "warnings": [], "error": "",
         "api_calls": {"total": 0, "reads": 0, "writes": 0, "retries": 0},
+        "resources": [], "members": {"add": [], "remove": []}, "unknown_groups": [], "stacks": [],
     }
     assert f"Plan #{plan.pk} requested." in stderr
     assert queued == [plan.pk]
@@ -157,6 +158,32 @@ def test_plan_wait_prints_the_plan_and_what_to_do_next(sample_world, worker):
     assert "  prod: stack create (8 resource changes)" in lines
     assert f"  master: {len(SAMPLE_ACCOUNTS) * len(SAMPLE_ROLES)} groups to create" in lines
     assert f"  Waiting for approval: rolemodel approve {plan.pk} --as <approver>" in lines
+
+
+def test_plan_names_each_change_member_and_unknown_group_in_text_and_json(sample_world, pending_plan, people, worker):
+    services.plan_approve(actor=Actor.from_user(people.approver), plan=pending_plan)
+    rolemodel("apply", pending_plan.pk, "--wait", "--as", "eddie")
+    iam = sample_world.session("master").client("iam")
+    iam.add_user_to_group(GroupName="prod.AdminRole", UserName="finance.ng")  # by hand, behind the console's back
+    iam.create_group(GroupName="legacy.OldRole", Path="/RoleModel/")
+    iam.add_user_to_group(GroupName="legacy.OldRole", UserName="dev.jones")
+    gone = Membership.objects.get(iam_user__user_name="support.lee", account__name="cdn")
+    membership_revoke(actor=Actor.from_user(people.other_editor), membership=gone, reason="moved to the prod team")
+
+    stdout, _ = rolemodel("plan", "--wait", "--as", "eddie")
+
+    lines = stdout.splitlines()
+    assert "  master: 2 members to remove" in lines  # the counts stay, and now the names follow them
+    assert "    remove finance.ng from prod.AdminRole (not in the console)" in lines
+    assert "    remove support.lee from cdn.ReadOnlyRole (removed in the console by erin: moved to the prod team)" in lines
+    assert "    remove group legacy.OldRole (unknown to the console; its members go with it: dev.jones)" in lines
+
+    payload = one_json_object(rolemodel("plan", "--wait", "--json", "--as", "eddie")[0])
+    removed = {(m["user"], m["group"]): m["not_in_console"] for m in payload["members"]["remove"]}
+    assert removed == {("finance.ng", "prod.AdminRole"): True, ("support.lee", "cdn.ReadOnlyRole"): False,
+                       ("dev.jones", "legacy.OldRole"): True}
+    assert [g["group"] for g in payload["unknown_groups"]] == ["legacy.OldRole"]
+    assert payload["resources"] == [] and payload["stacks"] == []  # the stacks are as applied
 
 
 def test_a_blocked_plan_says_what_blocks_it(sample_world, worker):

@@ -5,6 +5,8 @@ import pytest
 
 from accounts.models import AssumableAccount
 from integrations import aws
+from django.urls import reverse
+
 from plans import applying
 from plans.models import Job, JobStep, Plan
 from tests.faults_world import (  # noqa: F401 - fixtures
@@ -60,6 +62,33 @@ def test_a_failed_apply_reports_every_call_that_crossed_the_wire(small_world, pe
     cdn = steps_by_target(job)["cdn"].api_calls
     assert cdn["cleanup"]["operations"] == CLEANUP
     assert cdn["cleanup"]["writes"] == 2
+
+
+def test_the_job_page_says_which_calls_were_the_clean_up(small_world, people, eddie, client_for):
+    plan = plan_now(eddie)
+    small_world.fail("ExecuteChangeSet", code="AccessDenied", message="not allowed to execute", account=CDN)
+    job = apply_now(plan, people)
+    applying.discard_unexecuted_change_sets(job_id=job.pk)
+
+    html = client_for(people.viewer).get(reverse("plans:job_detail", args=[job.pk])).content.decode()
+
+    assert html.count('class="muted cleanup-calls"') == 1
+    assert ("Of these, the change-set clean-up after the job: DeleteChangeSet ×1, DeleteStack ×1, "
+            "DescribeChangeSet ×1, DescribeStacks ×1, ListChangeSets ×1") in html
+
+
+def test_a_throttled_assume_role_is_counted_as_a_retry(small_world, eddie):
+    aws.reset_session_cache()
+    small_world.reset()
+    small_world.throttle("AssumeRole", times=1)
+
+    plan = plan_now(eddie)
+
+    totals = plan.jobs.get().api_call_totals()
+    assert plan.status == Plan.Status.PENDING, plan.error or plan.blocks
+    assert small_world.count("AssumeRole", outcome="error") == 1
+    assert totals["retries"] == 1
+    assert totals["total"] + totals["retries"] == len(small_world.log)
 
 
 def test_the_assume_role_of_a_plan_is_counted_on_the_step_that_needed_it(small_world, eddie):

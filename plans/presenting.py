@@ -23,10 +23,14 @@ STATUS_MEANINGS = {
 }
 
 
-def replacement_label(resource: dict) -> str:
+def replacement_label(resource: dict, account: dict | None = None) -> str:
     """"yes", "no" or "conditional": whether CloudFormation replaces the resource (a new physical id;
-    for a role, a new ARN). "no" when the plan does not say (an added or removed resource, an old plan)."""
+    for a role, a new ARN). The plan's own word first, else what AWS listed in the account's change
+    set ("True", "False", "Conditional"); "no" when neither says (an added or removed resource)."""
     value = resource.get("replacement")
+    if value is None and account is not None:
+        listed = {change.get("logical_id"): change.get("replacement") for change in account.get("aws_changes") or []}
+        value = listed.get(resource["logical_id"])
     if value is True or (isinstance(value, str) and value.lower() == "true"):
         return "yes"
     if isinstance(value, str) and value.lower() == "conditional":
@@ -37,7 +41,7 @@ def replacement_label(resource: dict) -> str:
 def resource_changes(plan) -> list[dict]:
     return [
         {"account": account["name"], "logical_id": resource["logical_id"], "type": resource.get("type", ""),
-         "action": resource["action"], "replacement": replacement_label(resource)}
+         "action": resource["action"], "replacement": replacement_label(resource, account)}
         for account in plan.accounts or []
         for resource in account.get("resources", [])
     ]

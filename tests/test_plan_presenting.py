@@ -57,6 +57,10 @@ def stored_plan(people) -> Plan:
                 resource("AdminRolePolicies", "AWS::IAM::Policy", "change", replacement=False),
                 resource("ReadOnlyRole", "AWS::IAM::Role", "change", replacement="Conditional"),
                 resource("BillingRole", "AWS::IAM::Role", "add"),
+                resource("PowerUserRole", "AWS::IAM::Role", "change"),  # only AWS's change set says
+            ], change_set_id="arn:cs", aws_changes=[
+                {"action": "Modify", "logical_id": "PowerUserRole", "type": "AWS::IAM::Role", "replacement": "True"},
+                {"action": "Modify", "logical_id": "AdminRolePolicies", "type": "AWS::IAM::Policy", "replacement": "True"},
             ]),
             account("cdn", "recreate", "ROLLBACK_COMPLETE", recovering_from="ROLLBACK_COMPLETE"),
             account("staging", "none", "UPDATE_COMPLETE"),
@@ -86,14 +90,15 @@ def printed(plan: Plan) -> list[str]:
 def test_the_cli_names_every_change_member_unknown_group_and_stack(stored_plan):
     lines = printed(stored_plan)
 
-    assert lines[:7] == [
+    assert lines[:8] == [
         f"Plan #{stored_plan.pk}: Waiting for approval",
         "  2 to add, 3 to change, 4 to remove",
-        "  prod: stack update (4 resource changes)",
+        "  prod: stack update (5 resource changes)",
         "    change AdminRole (AWS::IAM::Role), replacement: yes",
-        "    change AdminRolePolicies (AWS::IAM::Policy), replacement: no",
+        "    change AdminRolePolicies (AWS::IAM::Policy), replacement: no",  # the plan's word wins
         "    change ReadOnlyRole (AWS::IAM::Role), replacement: conditional",
         "    add BillingRole (AWS::IAM::Role), replacement: no",
+        "    change PowerUserRole (AWS::IAM::Role), replacement: yes",
     ]
     assert "  stack: Stack in prod is UPDATE_ROLLBACK_COMPLETE: its last update failed and was rolled back; it still " \
            "holds the template from before; the plan updates it again (AWS allows an update from " \
@@ -113,6 +118,7 @@ def test_json_carries_the_same_names(stored_plan):
     assert [(r["account"], r["logical_id"], r["action"], r["replacement"]) for r in payload["resources"]] == [
         ("prod", "AdminRole", "change", "yes"), ("prod", "AdminRolePolicies", "change", "no"),
         ("prod", "ReadOnlyRole", "change", "conditional"), ("prod", "BillingRole", "add", "no"),
+        ("prod", "PowerUserRole", "change", "yes"),
     ]
     assert payload["members"]["add"] == [{"user": "dev.jones", "group": "prod.AdminRole", "account": "prod",
                                           "role": "AdminRole", "requested_by": "erin", "reason": "release week"}]
@@ -139,6 +145,7 @@ def test_the_page_names_the_same(client_for, people, stored_plan):
     assert "AdminRole AWS::IAM::Role replacement: yes" in text
     assert "AdminRolePolicies AWS::IAM::Policy replacement: no" in text
     assert "ReadOnlyRole AWS::IAM::Role replacement: conditional" in text
+    assert "PowerUserRole AWS::IAM::Role replacement: yes" in text
     assert '<span class="replacement error">replacement: yes</span>' in html
     notes = re.search(r'<section class="card" id="stack-notes">.*?</section>', html, re.S).group(0)
     assert "UPDATE_ROLLBACK_COMPLETE" in notes and "its last update failed and was rolled back" in notes

@@ -54,9 +54,9 @@ def log_time(stamp: str) -> str:
 
 
 @register.filter
-def replacement(resource: dict) -> str:
-    """"yes", "no" or "conditional": whether CloudFormation replaces this resource."""
-    return presenting.replacement_label(resource)
+def replacement(resource: dict, account: dict | None = None) -> str:
+    """"yes", "no" or "conditional": whether CloudFormation replaces this resource of ``account``."""
+    return presenting.replacement_label(resource, account)
 
 
 @register.filter

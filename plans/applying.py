@@ -259,7 +259,7 @@ def discard_unexecuted_change_sets(*, job_id: int) -> list[str]:
         return []
     unfinished = job.steps.exclude(target=JobStep.MASTER).exclude(status=JobStep.Status.SUCCEEDED)
     entries = [_account_plan(job.plan, step.target) for step in unfinished]
-    return services.discard_account_change_sets(entries, only_unexecuted=True)
+    return services.discard_account_change_sets(entries, only_unexecuted=True, job=job)
 
 
 def _master_model() -> MasterAccount:

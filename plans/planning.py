@@ -13,7 +13,7 @@ from audit.services import Actor, audit_record
 from core import limits
 from core.desired_state import desired_state_problems
 from integrations import aws
-from plans import desired, diff, guards, normalize, targets
+from plans import desired, diff, guards, normalize, presenting, targets
 from plans.access import account_access, master_access
 from plans.jobs import (
     JobAbandoned,
@@ -304,6 +304,7 @@ def plan_compute(*, plan_id: int) -> None:
         protected = {name for name, entry in document["accounts"].items() if not entry["enabled"]}
         master_plan = _master_plan(document=document, live=live_iam, teardown=teardown, protected_prefixes=protected)
         _say_who_removed(master_plan["members_remove"])
+        presenting.mark_groups_unknown_to_console(master_plan["groups_remove"])
         blocks = [{"message": message, "link": reverse("accounts:list")} for a in account_plans for message in a["blocks"]]
         if not teardown:
             blocks += guards.role_replacement_blocks(account_plans, confirmations)

@@ -9,7 +9,7 @@ from core.permissions import has_capability
 from integrations import aws
 from plans import desired, targets
 from plans.access import account_access
-from plans.jobs import discard_change_sets_later, reap_abandoned_jobs, send_tasks
+from plans.jobs import discard_change_sets_later, reap_abandoned_jobs, send_tasks, step_add_calls
 from plans.models import Job, JobStep, Plan
 
 
@@ -150,14 +150,19 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
 
 
 def discard_change_sets(*, plan_id: int) -> list[str]:
-    """Delete a dead plan's change sets, and stacks that only its CREATE change sets made."""
-    return discard_account_change_sets(Plan.objects.get(pk=plan_id).accounts)
+    """Delete a dead plan's change sets, and stacks that only its CREATE change sets made. The calls
+    are counted on the plan job's step of each account."""
+    plan = Plan.objects.get(pk=plan_id)
+    job = plan.jobs.filter(kind=Job.Kind.PLAN).first()
+    return discard_account_change_sets(plan.accounts, job=job)
 
 
-def discard_account_change_sets(entries: list[dict], *, only_unexecuted: bool = False) -> list[str]:
+def discard_account_change_sets(entries: list[dict], *, only_unexecuted: bool = False, job: Job | None = None) -> list[str]:
     """Delete the change sets of these account plan entries, and a stack only such a change set made
     (kept while a newer plan's change set is on it). With ``only_unexecuted``, a change set an apply
-    already executed (or is executing) is left alone. Returns the accounts cleaned.
+    already executed (or is executing) is left alone. The calls made for each account are added to
+    ``job``'s step of that account (its ``api_calls``, under "cleanup" too), even when one fails.
+    Returns the accounts cleaned.
 
     Nothing is deleted through credentials that reach another account than the one the change set
     lives in (its ARN says which): those are left, and raised as ``WrongAccount`` after the others."""
@@ -169,17 +174,21 @@ def discard_account_change_sets(entries: list[dict], *, only_unexecuted: bool = 
             continue
         access = account_access(accounts[entry["name"]], master)
         counter = aws.CallCounter()
-        # The change set's own ARN names the account it lives in: delete only there.
-        expected = targets.account_id_from_arn(entry["change_set_id"]) or entry.get("account_id", "")
         try:
-            targets.verify_reached(access, counter, expected=expected, outcome="nothing was deleted")
-        except targets.WrongAccount as error:
-            wrong.append(str(error))
-            continue
-        if not only_unexecuted or _change_set_execution_status(access, counter, entry["change_set_id"]) == "AVAILABLE":
-            aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
-        if entry.get("created_stack"):
-            aws.stack_delete_if_under_review(access, counter, stack_name=master.stack_name)
+            # The change set's own ARN names the account it lives in: delete only there.
+            expected = targets.account_id_from_arn(entry["change_set_id"]) or entry.get("account_id", "")
+            try:
+                targets.verify_reached(access, counter, expected=expected, outcome="nothing was deleted")
+            except targets.WrongAccount as error:
+                wrong.append(str(error))
+                continue
+            if not only_unexecuted or _change_set_execution_status(access, counter, entry["change_set_id"]) == "AVAILABLE":
+                aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
+            if entry.get("created_stack"):
+                aws.stack_delete_if_under_review(access, counter, stack_name=master.stack_name)
+        finally:
+            if job is not None:
+                step_add_calls(job=job, target=entry["name"], counter=counter, part="cleanup")
         cleaned.append(entry["name"])
     if wrong:
         # Raised after the others are cleaned, so the task retries these once the profile is put right.

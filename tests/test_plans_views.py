@@ -616,7 +616,7 @@ def test_an_unreachable_aws_shows_the_reason_per_account(client_for, people, sam
     html = page(client_for(people.viewer), reverse("plans:live_roles") + "?read=1")
 
     errors = re.findall(r'<p class="error">([^<]*)</p>', html)
-    assert [error.split(":", 1)[0] for error in errors] == sorted(SAMPLE_ACCOUNTS)
+    assert [error.split(":", 1)[0] for error in errors] == ["prod", "cdn", "staging"]  # as imported
     assert all("Could not connect to the endpoint URL" in error for error in errors), errors
 
 

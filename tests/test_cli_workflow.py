@@ -171,15 +171,23 @@ def test_plan_names_each_change_member_and_unknown_group_in_text_and_json(sample
     gone = Membership.objects.get(iam_user__user_name="support.lee", account__name="cdn")
     membership_revoke(actor=Actor.from_user(people.other_editor), membership=gone, reason="moved to the prod team")
 
-    stdout, _ = rolemodel("plan", "--wait", "--as", "eddie")
+    # A group the console never knew that still has members blocks the plan (plans/guards.py); the
+    # plan still names everything it found.
+    out = StringIO()
+    with pytest.raises(CommandError, match="is blocked"):
+        call_command("rolemodel", "plan", "--wait", "--as", "eddie", stdout=out)
 
-    lines = stdout.splitlines()
+    lines = out.getvalue().splitlines()
     assert "  master: 2 members to remove" in lines  # the counts stay, and now the names follow them
     assert "    remove finance.ng from prod.AdminRole (not in the console)" in lines
     assert "    remove support.lee from cdn.ReadOnlyRole (removed in the console by erin: moved to the prod team)" in lines
     assert "    remove group legacy.OldRole (unknown to the console; its members go with it: dev.jones)" in lines
 
-    payload = one_json_object(rolemodel("plan", "--wait", "--json", "--as", "eddie")[0])
+    out = StringIO()
+    with pytest.raises(CommandError, match="is blocked"):
+        call_command("rolemodel", "plan", "--wait", "--json", "--as", "eddie", stdout=out)
+    payload = one_json_object(out.getvalue())
+    assert any("legacy.OldRole" in block for block in payload["blocks"])
     removed = {(m["user"], m["group"]): m["not_in_console"] for m in payload["members"]["remove"]}
     assert removed == {("finance.ng", "prod.AdminRole"): True, ("support.lee", "cdn.ReadOnlyRole"): False,
                        ("dev.jones", "legacy.OldRole"): True}

@@ -146,7 +146,7 @@ def test_the_page_names_the_same(client_for, people, stored_plan):
     assert "AdminRolePolicies AWS::IAM::Policy replacement: no" in text
     assert "ReadOnlyRole AWS::IAM::Role replacement: conditional" in text
     assert "PowerUserRole AWS::IAM::Role replacement: yes" in text
-    assert '<span class="replacement error">replacement: yes</span>' in html
+    assert '<span class="badge red replaces" title="CloudFormation makes a new resource: the role gets a new ARN">replacement: yes</span>' in html
     notes = re.search(r'<section class="card" id="stack-notes">.*?</section>', html, re.S).group(0)
     assert "UPDATE_ROLLBACK_COMPLETE" in notes and "its last update failed and was rolled back" in notes
     assert "ROLLBACK_COMPLETE" in notes and "the plan deletes it and creates it again" in notes

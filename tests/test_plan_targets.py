@@ -275,6 +275,7 @@ def test_list_shows_an_error_with_both_ids_instead_of_another_accounts_roles(pin
     assert by_name["sandbox"]["error"] == ("sandbox: credentials reached account 222222222222, but the console records "
                                            "it as 555555555555; its roles are not shown")
     assert [role["arn"] for role in by_name["prod"]["roles"]] == ["arn:aws:iam::222222222222:role/ReadOnlyRole"]
-    with pytest.raises(CommandError, match="Could not read 1 account"):
+    with pytest.raises(CommandError, match="Could not read 1 account") as refused:
         call_command("rolemodel", "list")
-    assert "credentials reached account 222222222222" in capsys.readouterr().out
+    assert "credentials reached account 222222222222" in str(refused.value)
+    assert "Account: sandbox" not in capsys.readouterr().out

@@ -11,7 +11,7 @@ from audit.services import Actor
 from core import sudo
 from core.permissions import has_capability, require
 from core.throttle import AWS_READ, throttled
-from plans import live, selectors, services
+from plans import live, selectors, services, targets
 from plans.forms import ApproveForm, PlanRequestForm, RejectForm
 from plans.models import Job, Plan
 
@@ -58,6 +58,7 @@ def _plan_context(request, plan: Plan) -> dict:
     refusal = services.approval_refusal(user=request.user, plan=plan)
     return {
         "plan": plan,
+        "targets": targets.plan_targets(plan),
         "plan_job": plan.jobs.filter(kind=Job.Kind.PLAN).first(),
         "apply_jobs": plan.jobs.filter(kind=Job.Kind.APPLY),
         "can_decide": not refusal,

@@ -291,6 +291,24 @@ CELERY_BEAT_SCHEDULE["reap-abandoned-jobs"] = {
     "task": "plans.tasks.reap_abandoned_jobs_task",
     "schedule": env.int("ROLEMODEL_JOB_REAPER_INTERVAL_SECONDS", default=60),
 }
+# The audit chain is an HMAC whose key never enters the database (audit/keys.py): ROLEMODEL_AUDIT_KEY,
+# or the file ROLEMODEL_AUDIT_KEY_FILE, created with mode 0600 on first use. Keep a copy of it: without
+# it no row verifies. Someone who can write to the database but cannot read this key cannot re-seal
+# an edited history.
+ROLEMODEL_AUDIT_KEY = env.str("ROLEMODEL_AUDIT_KEY", default="")
+ROLEMODEL_AUDIT_KEY_FILE = env.str("ROLEMODEL_AUDIT_KEY_FILE", default=str(VAR_DIR / "audit_key"))
+# The chain's head, signed, is published every ROLEMODEL_AUDIT_HEAD_MINUTES (0 = only on demand) to the
+# log, to a JSON-lines file and optionally to a webhook, to be kept where the database's writers cannot
+# reach; `rolemodel audit verify --heads FILE` then catches a history truncated and rewritten.
+ROLEMODEL_AUDIT_HEAD_MINUTES = env.int("ROLEMODEL_AUDIT_HEAD_MINUTES", default=60)
+ROLEMODEL_AUDIT_HEAD_FILE = env.str("ROLEMODEL_AUDIT_HEAD_FILE", default=str(VAR_DIR / "audit-heads.jsonl"))
+ROLEMODEL_AUDIT_HEAD_WEBHOOK_URL = env.str("ROLEMODEL_AUDIT_HEAD_WEBHOOK_URL", default="")
+ROLEMODEL_AUDIT_HEAD_WEBHOOK_TIMEOUT = env.float("ROLEMODEL_AUDIT_HEAD_WEBHOOK_TIMEOUT", default=5.0)
+if ROLEMODEL_AUDIT_HEAD_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["publish-audit-head"] = {
+        "task": "audit.tasks.publish_audit_head_task",
+        "schedule": ROLEMODEL_AUDIT_HEAD_MINUTES * 60,
+    }
 # A database that does not answer gets a clear "try again" page (503), not a server error.
 MIDDLEWARE += ["core.db_unavailable.DatabaseUnavailableMiddleware"]
 # kombu's own file transport can hand a worker a message before it is written (the worker then

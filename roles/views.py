@@ -103,7 +103,8 @@ def role_create(request):
 @require("edit")
 def role_edit(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
-    form = RoleForm(posted_data(request), role=role)
+    form = RoleForm(posted_data(request), role=role,
+                    offer_replacement_confirmation=request.GET.get("confirm_replacement") == "1")
     if form.is_valid():
         if _narrows_accounts(role, form.cleaned_data):
             ask = confirmation_needed(request, what=f"Narrowing the accounts of role {role.logical_name}",
@@ -116,6 +117,7 @@ def role_edit(request, pk: int):
                 role=role,
                 accounts=list(form.cleaned_data["accounts"]),
                 reason=form.cleaned_data["reason"],
+                confirm_replacement=form.cleaned_data["confirm_replacement"],
                 **form.service_fields(),
             )
         except ValidationError as error:

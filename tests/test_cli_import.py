@@ -591,6 +591,25 @@ def test_template_problems_are_refused_naming_the_resource(files, change, expect
 
 
 @pytest.mark.parametrize(
+    "template_text",
+    [
+        '{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {}}',
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n",
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n",
+    ],
+    ids=["json-empty-mapping", "yaml-empty-mapping", "yaml-nothing-under-the-key"],
+)
+def test_a_template_without_resources_is_refused_naming_the_file(files, template_text):
+    files.config["assumable_roles"] = "team-roles.cf"
+    config_path, users_path = files.write(template_text=template_text)
+
+    message = refused(config_path)
+
+    assert "team-roles.cf: the template has no resources (“Resources” is empty); CloudFormation refuses such a template" in message
+    assert RoleDefinition.objects.count() == 0
+
+
+@pytest.mark.parametrize(
     "users, expected",
     [
         ({"staging": {"AdminRole": ["carol"]}}, "users.yml, account staging: there is no account staging"),

@@ -27,6 +27,7 @@ from django.utils import timezone
 from audit.chain import GENESIS, KEYED, ROW_COLUMNS, keyed_row_verifies
 from audit.keys import audit_key
 from audit.models import AuditChainHead, AuditEvent, AuditHeadPublication
+from core import safe_json
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def read_published_heads(path: str | Path, *, key: bytes) -> list[dict]:
 
 def _parsed_head(line: str, *, where: str) -> dict:
     try:
-        head = json.loads(line)
+        head = safe_json.loads(line)
     except ValueError:
         raise HeadsFileError(f"{where} is not a JSON object.") from None
     expected = {"format": str, "published_at": str, "last_id": (int, type(None)), "last_sequence": int, "last_hash": str,

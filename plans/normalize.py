@@ -31,6 +31,8 @@ The rules, each with the authority it rests on:
 """
 import json
 
+from core import safe_json
+
 POLICY_VERSION_DEFAULT = "2008-10-17"
 STRING_OR_LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
 CASE_INSENSITIVE_KEYS = ("Action", "NotAction")
@@ -167,7 +169,7 @@ def normalized_policy(document):
     """
     if isinstance(document, str):
         try:
-            document = json.loads(document)
+            document = safe_json.loads(document)
         except ValueError:
             return document
     if not isinstance(document, dict) or _is_intrinsic(document):

@@ -11,7 +11,7 @@ from audit.services import Actor
 from core.form_errors import add_service_error
 from core.form_fields import posted_data
 from core.permissions import require
-from core.sudo import require_recent_password
+from core.sudo import confirmation_needed, require_recent_password
 
 
 @require_GET
@@ -59,6 +59,10 @@ def account_edit(request, pk: int):
     account = get_object_or_404(AssumableAccount, pk=pk)
     form = AccountForm(posted_data(request), account=account)
     if form.is_valid():
+        if account.enabled and not form.cleaned_data["enabled"]:
+            ask = confirmation_needed(request, what=f"Disabling account {account.name}", next_url=request.get_full_path())
+            if ask is not None:
+                return ask
         try:
             account = services.account_update(
                 actor=Actor.from_user(request.user),

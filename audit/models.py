@@ -23,6 +23,7 @@ class AuditEvent(models.Model):
         APPLY_REQUESTED = "apply_requested", "Apply requested for"
         APPLY_SUCCEEDED = "apply_succeeded", "Applied"
         APPLY_FAILED = "apply_failed", "Failed to apply"
+        CHAIN_RESEALED = "chain_resealed", "Resealed under the audit key"
 
     class Source(models.TextChoices):
         WEB = "web", "Web"
@@ -30,7 +31,8 @@ class AuditEvent(models.Model):
         WORKER = "worker", "Worker"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # PROTECT, not SET_NULL: the chain covers actor_id, so who acted is kept; deactivate people instead.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     actor_name = models.CharField(max_length=150)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
     action = models.CharField(max_length=30, choices=Action.choices)
@@ -44,6 +46,8 @@ class AuditEvent(models.Model):
     sequence = models.PositiveBigIntegerField(unique=True, null=True, editable=False)
     previous_hash = models.CharField(max_length=64, blank=True, editable=False)
     row_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # 1: the legacy unkeyed SHA-256 (rows written before the key existed); 2: HMAC over every column.
+    chain_version = models.PositiveSmallIntegerField(default=2, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -76,3 +80,20 @@ class AuditChainHead(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="single_audit_chain_head")]
+
+
+class AuditHeadPublication(models.Model):
+    """A signed chain head that was published (audit/heads.py). Kept so the next head can name this
+    one's digest; the copies that count are the ones published outside the database."""
+
+    published_at = models.DateTimeField()
+    last_id = models.BigIntegerField(null=True)
+    last_sequence = models.PositiveBigIntegerField()
+    last_hash = models.CharField(max_length=64)
+    rows = models.PositiveBigIntegerField()
+    previous_digest = models.CharField(max_length=64, blank=True)
+    signature = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]

@@ -4,7 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from audit.chain import chain_link
+from audit.chain import append_event
 from audit.models import AuditEvent
 
 
@@ -52,6 +52,5 @@ def audit_record(
         reason=reason or "",
     )
     with transaction.atomic():
-        chain_link(event)
-        event.save()
+        append_event(event)
     return event

@@ -12,6 +12,7 @@ from audit.exports import EXPORT_FORMATS, export_response
 from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
 from core.permissions import require
+from core.throttle import CHAIN_WALK, throttled
 
 PAGE_SIZE = 50
 
@@ -22,6 +23,7 @@ def _pretty_json(value) -> str:
 
 @require_GET
 @require("view")
+@throttled(CHAIN_WALK, when=lambda request: request.GET.get("verify") == "1")
 def audit_list(request):
     filters = AuditFilterForm(request.GET)
     events = selectors.audit_events(**filters.selector_filters()) if filters.is_valid() else AuditEvent.objects.none()

@@ -1,6 +1,7 @@
 """How many AWS calls the plan / apply engine makes, and how long it takes, against the fake AWS.
 
     .venv/bin/python bench/aws_calls.py [--quick] [--accounts 2,10,50] [--roles 4,10]
+                                        [--no-op-accounts 2,12,50] [--no-op-roles 4] [--no-no-op]
                                         [--latency-ms 50] [--latency-accounts 10] [--no-latency]
 
 For every A (assumable accounts) and R (roles): a wiped fake AWS and a fresh database, the
@@ -12,9 +13,14 @@ the engine driven directly, as tests/test_plan_engine.py does (no worker):
 2. a plan with nothing to change;
 3. one policy changed, its plan, then its apply.
 
-"Engine calls" are the Job rows' api_call_totals() (what the console counts and shows);
-"wire" is every request the fake AWS received, through a counting proxy, STS AssumeRole
-included. Beside them: the original tool's formulas and the console's goal for a no-op plan.
+"Engine calls" are the Job rows' api_call_totals() (what the console counts and shows, STS
+AssumeRole included); "wire" is every request the fake AWS received, through a counting proxy.
+The two should be equal. Beside them: the original tool's formulas and the console's bound for a
+no-op plan, A + 2 calls and 0 writes.
+
+Then the no-op plan alone at A = 2, 12 and 50 (``--no-op-accounts``): calls, writes and the bound
+A + 2 next to them, once with the credentials the first plan and apply fetched (a worker that ran
+within the hour) and once with none (a worker just started: each account's AssumeRole on top).
 
 Then the same apply of A accounts with an artificial latency per request, its account steps
 run one after another and then in threads (as several Celery worker processes would), to show
@@ -57,16 +63,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="A = 2, 10 and R = 4 only")
     parser.add_argument("--accounts", type=counts, help="assumable account counts, e.g. 2,10,50")
     parser.add_argument("--roles", type=counts, help="role counts, e.g. 4,10")
+    parser.add_argument("--no-op-accounts", type=counts, help="A for the no-op plan rows (default 2,12,50; --quick 2,12)")
+    parser.add_argument("--no-op-roles", type=int, default=4, help="R for the no-op plan rows")
+    parser.add_argument("--no-no-op", action="store_true", help="skip the no-op plan rows")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="per-request latency for the parallelism run")
     parser.add_argument("--latency-accounts", type=int, default=10, help="A for the parallelism run")
     parser.add_argument("--no-latency", action="store_true", help="skip the parallelism run")
     args = parser.parse_args()
     args.accounts = args.accounts or ([2, 10] if args.quick else [2, 10, 50])
     args.roles = args.roles or ([4] if args.quick else [4, 10])
-    for a in args.accounts:
-        for r in args.roles:
-            if a * r > GROUPS_QUOTA:
-                parser.error(f"A={a} x R={r} needs {a * r} IAM groups; the master account allows at most {GROUPS_QUOTA}.")
+    args.no_op_accounts = [] if args.no_no_op else (args.no_op_accounts or ([2, 12] if args.quick else [2, 12, 50]))
+    if args.no_op_roles < 1:
+        parser.error("--no-op-roles must be at least 1")
+    worlds = [(a, r) for a in args.accounts for r in args.roles] + [(a, args.no_op_roles) for a in args.no_op_accounts]
+    for a, r in worlds:
+        if a * r > GROUPS_QUOTA:
+            parser.error(f"A={a} x R={r} needs {a * r} IAM groups; the master account allows at most {GROUPS_QUOTA}.")
     if args.latency_accounts < 1 or args.latency_ms < 0:
         parser.error("--latency-accounts must be at least 1 and --latency-ms not negative")
     return args
@@ -89,7 +101,10 @@ def original_update_no_op(a: int, r: int) -> int:
 
 
 def no_op_goal(a: int) -> int:
-    return 2 * a + 3
+    """The issue's bound for a plan with nothing to change: one DescribeStacks per account, then the
+    master's GetAccountAuthorizationDetails and GetAccountSummary (GetTemplate skipped when the stack
+    is as last read)."""
+    return a + 2
 
 
 # --- one world: desired state in the database, IAM users in the fake master -------------------
@@ -276,6 +291,41 @@ def run_scenario(bench_aws, a: int, r: int) -> ScenarioResult:
     return ScenarioResult(a, r, world.seed_seconds, phases)
 
 
+# --- the no-op plan alone ------------------------------------------------------------------------
+
+
+def run_no_op(bench_aws, a: int, r: int) -> list[Phase]:
+    """First plan and apply, then a no-op plan with the credentials they fetched, and one with none."""
+    from integrations import aws
+
+    world = build_world(bench_aws, a, r)
+    plan, first = run_plan(bench_aws, world, "first plan")
+    if plan.status != "pending":
+        return [first]
+    applied = run_apply(bench_aws, world, plan, "first apply")
+    if applied.status != "succeeded":
+        return [first, applied]
+    warm = run_plan(bench_aws, world, "credentials held")[1]
+    aws.reset_session_cache()  # as a worker process that has just started
+    cold = run_plan(bench_aws, world, "new credentials")[1]
+    return [warm, cold]
+
+
+def no_op_rows(a: int, r: int, phases: list[Phase]) -> list[list]:
+    rows = []
+    for phase in phases:
+        if phase.name not in ("credentials held", "new credentials"):
+            rows.append([a, r, f"(stopped at the {phase.name}: {phase.status})", "", "", "", "", "", "", "", "", ""])
+            continue
+        calls = phase.calls
+        met = calls["total"] <= no_op_goal(a) and calls["writes"] == 0 and phase.status == "no_changes"
+        operations = ", ".join(f"{name} {count}" for name, count in sorted(phase.operations.items()))
+        rows.append([a, r, phase.name, phase.status, calls["total"], calls["writes"], phase.wire_total,
+                     phase.wire.get("AssumeRole", 0), no_op_goal(a), "yes" if met else "NO", f"{phase.seconds:.2f}",
+                     operations])
+    return rows
+
+
 # --- parallel account steps under latency --------------------------------------------------------
 
 
@@ -337,7 +387,7 @@ def scenario_rows(result: ScenarioResult) -> list[list]:
         if phase.name == "no-op plan":
             ok = phase.calls["total"] <= no_op_goal(a) and phase.calls["writes"] == 0 and phase.status == "no_changes"
             row(phase.name, [phase], original=str(original_update_no_op(a, r)),
-                goal=f"<={no_op_goal(a)}, 0 writes", met="yes" if ok else "NO")
+                goal=f"<={no_op_goal(a)} (A+2), 0 writes", met="yes" if ok else "NO")
         else:
             row(phase.name, [phase])
         if phase.name == "first apply":
@@ -356,9 +406,11 @@ def print_operations(result: ScenarioResult) -> None:
     for phase in result.phases:
         operations = ", ".join(f"{name} {count}" for name, count in sorted(phase.operations.items()))
         print(f"{phase.name:17} {operations or '(none)'}")
-        sts = {name: count for name, count in phase.wire.items() if name in ("AssumeRole", "GetCallerIdentity")}
-        if sts:
-            print(f"{'':17} + on the wire only: " + ", ".join(f"{name} {count}" for name, count in sorted(sts.items())))
+        uncounted = {name: count - phase.operations.get(name, 0) for name, count in phase.wire.items()
+                     if count > phase.operations.get(name, 0)}
+        if uncounted:
+            print(f"{'':17} + on the wire, not counted: "
+                  + ", ".join(f"{name} {count}" for name, count in sorted(uncounted.items())))
 
 
 def main() -> None:
@@ -373,7 +425,8 @@ def main() -> None:
     _setup.print_header("Rolemodel Console: AWS calls of the plan / apply engine")
     print(f"Database: {database}")
     print(f"Scenarios: A in {args.accounts}, R in {args.roles}; {IAM_USERS} IAM users, 2 memberships each")
-    biggest = max(max(args.accounts), args.latency_accounts if not args.no_latency else 0)
+    biggest = max(max(args.accounts), max(args.no_op_accounts, default=0),
+                  args.latency_accounts if not args.no_latency else 0)
     accounts = {"master": MASTER_ACCOUNT_ID, **{name: account_id(name) for name in account_names(biggest)}}
     started = time.perf_counter()
     bench_aws = start_bench_aws(_setup.BENCH_VAR_DIR / "fake-aws", accounts=accounts, groups_quota=GROUPS_QUOTA)
@@ -396,7 +449,8 @@ def main() -> None:
                         failures.append(f"A={a} R={r} {phase.name}: {phase.status}: {phase.error}")
 
         _setup.print_header("AWS calls and wall time per phase")
-        print("engine = the Job rows' api_call_totals(); wire = requests the fake AWS received (AssumeRole included);")
+        print("engine = the Job rows' api_call_totals(), AssumeRole included; wire = requests the fake AWS received "
+              "(the two should be equal);")
         print("original = the rolemodel CLI's update: first run 9A+1+4AR, nothing changed 9A+1+3AR "
               "(any update at least that).")
         print("Account steps run one after another here; wall times are against moto on loopback (no network latency).")
@@ -409,6 +463,26 @@ def main() -> None:
         print("Seeding through the services (database and fake IAM users): "
               + ", ".join(f"A={res.accounts} R={res.roles} {res.seed_seconds:.1f} s" for res in results))
         print_operations(results[-1])
+
+        if args.no_op_accounts:
+            no_op = []
+            for a in args.no_op_accounts:
+                print(f"... no-op plan A={a} R={args.no_op_roles}", flush=True)
+                phases = run_no_op(bench_aws, a, args.no_op_roles)
+                no_op += no_op_rows(a, args.no_op_roles, phases)
+                failures += [f"no-op A={a}: {phase.name}: {phase.status}: {phase.error}" for phase in phases
+                             if phase.error or phase.status in ("failed", "blocked", "apply_failed")]
+            _setup.print_header("The no-op plan: calls against the bound A + 2 (0 writes)")
+            print("calls = the Job rows' api_call_totals()['total'] (AssumeRole included); wire = requests received.")
+            print("'credentials held': after a first plan and apply in the same process (a worker that ran within the")
+            print("hour); 'new credentials': the session cache emptied first (a worker just started), so each account's")
+            print("and the master's AssumeRole come on top. The bound counts GetTemplate as skipped when the stack is")
+            print("unchanged since the console last read its template; until that is done a no-op plan makes 2A+2.")
+            _setup.print_table(
+                ["A", "R", "credentials", "status", "calls", "writes", "wire", "AssumeRole", "bound A+2", "met", "wall s",
+                 "by operation"],
+                no_op, right={0, 1, 4, 5, 6, 7, 8, 10},
+            )
 
         if not args.no_latency:
             a, r, latency = args.latency_accounts, 4, args.latency_ms / 1000

@@ -1,5 +1,7 @@
 """The Django admin only looks: every change goes through the services, which validate and audit."""
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 
 
 class ReadOnlyAdminMixin:
@@ -17,3 +19,20 @@ class ReadOnlyAdminMixin:
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     pass
+
+
+class ReadOnlyUserAdmin(ReadOnlyAdminMixin, UserAdmin):
+    pass
+
+
+class ReadOnlyGroupAdmin(ReadOnlyAdminMixin, GroupAdmin):
+    pass
+
+
+# Console users and groups change only through core/services_users.py, which keeps the privilege
+# boundaries and writes the audit rows; here a superuser may look, not change (the password form
+# included: it needs the change permission).
+admin.site.unregister(User)
+admin.site.unregister(Group)
+admin.site.register(User, ReadOnlyUserAdmin)
+admin.site.register(Group, ReadOnlyGroupAdmin)

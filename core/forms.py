@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import MaxLengthValidator
 
+from core import usernames
 from core.permissions import CONSOLE_GROUPS
 
 
@@ -14,7 +15,8 @@ class ConsoleUserForm(forms.Form):
         choices=[(name, name) for name in CONSOLE_GROUPS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Viewer reads; Editor edits; Approver approves plans; Admin edits and manages console users.",
+        help_text="Viewer reads; Editor edits; Approver approves plans; Admin edits and manages console users. "
+                  "You can give only roles whose powers you hold yourself.",
     )
     password = forms.CharField(
         widget=forms.PasswordInput(render_value=False),
@@ -37,6 +39,11 @@ class ConsoleUserForm(forms.Form):
         if creating:
             self.fields["password"].required = True
             self.fields["password"].help_text = "At least 12 characters."
+
+    def clean_username(self):
+        # The name as it is stored and compared: compatibility forms (a fullwidth ａ) become plain
+        # letters. Whether it can be mistaken for another person's is the service's check.
+        return usernames.normalise(self.cleaned_data["username"])
 
 
 class PasswordConfirmForm(forms.Form):

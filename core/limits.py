@@ -8,6 +8,9 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from core import safe_json
+from core.validators import validate_finite_numbers
+
 IAM_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9+=,.@_-]+$")
 ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 LOGICAL_ID = re.compile(r"^[A-Za-z0-9]+$")
@@ -145,7 +148,9 @@ def parse_policy_text(text: str, *, label: str = "The policy") -> dict:
             code="too_long",
         )
     try:
-        document = json.loads(text)
+        document = safe_json.loads(text)
+    except safe_json.NonFiniteNumber as error:
+        raise ValidationError(f"{label}: {error}", code="non_finite") from None
     except json.JSONDecodeError as error:
         raise ValidationError(
             f"{label} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
@@ -163,6 +168,7 @@ def parse_policy_text(text: str, *, label: str = "The policy") -> dict:
 def validate_policy_document(document, *, label: str = "The policy") -> None:
     if not isinstance(document, dict):
         raise ValidationError(f"{label} must be a JSON object with “Version” and “Statement”.", code="shape")
+    validate_finite_numbers(document, label=label)
     missing = [key for key in ("Version", "Statement") if key not in document]
     if missing:
         raise ValidationError(f"{label} has no “{missing[0]}” key.", code="shape")

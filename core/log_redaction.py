@@ -17,7 +17,13 @@ _NAMED = re.compile(_SECRET_NAMES, re.IGNORECASE)
 # <SecretAccessKey>value</SecretAccessKey>
 _ELEMENT = re.compile(rf"<({_SECRET_NAMES})>[^<]*</", re.IGNORECASE)
 # x-amz-security-token:value   'X-Amz-Security-Token': b'value'   "SessionToken": "value"   password=value
-_ASSIGNMENT = re.compile(rf"({_SECRET_NAMES}['\"]?[ \t]*[:=]\s*b?['\"]?)[^'\"\s,&}}<>]+", re.IGNORECASE)
+# and the same inside escaped JSON (a JSON document logged as a string): {\"SessionToken\": \"value\"}.
+# A quote may carry any number of escaping backslashes; the value ends at a quote, escaped or not, so an
+# escaped closing quote does not let the rest of the line (or the next secret) through unredacted.
+_QUOTE = r"(?:\\*['\"])"
+_ASSIGNMENT = re.compile(
+    rf"({_SECRET_NAMES}{_QUOTE}?[ \t]*[:=]\s*b?{_QUOTE}?)(?:[^'\"\s,&}}<>\\]|\\(?![\\'\"]))+", re.IGNORECASE
+)
 
 
 def redact(text: str) -> str:

@@ -19,6 +19,23 @@ CAPABILITIES = {
 }
 
 
+def group_capabilities(group: str) -> frozenset[str]:
+    """What holding this console group lets a person do."""
+    return frozenset(capability for capability, groups in CAPABILITIES.items() if group in groups)
+
+
+def can_grant(user, group: str) -> bool:
+    """Whether ``user`` may give ``group`` to someone: only what they could do themselves.
+
+    An Admin who cannot approve must not make an Approver (say, a second account of their own);
+    Viewer and Editor add nothing an Admin cannot already do.
+    """
+    if user.is_superuser:
+        return True
+    held = console_groups(user)
+    return group in held or group_capabilities(group) <= frozenset().union(*map(group_capabilities, held))
+
+
 def console_groups(user) -> frozenset[str]:
     if not user.is_authenticated:
         return frozenset()

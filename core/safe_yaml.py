@@ -12,15 +12,18 @@ It is PyYAML's ``SafeLoader`` with four changes:
    deeper than ``MAX_DEPTH``, is refused (a "billion laughs" file is a few hundred bytes that expand to
    gigabytes; a megabyte of text aliased a hundred times is as bad).
 4. A key given twice in one mapping is an error instead of the last one silently winning.
+5. A number that is not finite (``.inf``, ``-.inf``, ``.nan``, ``1.0e999``) is refused: nothing can store it.
 
 Every refusal is a :class:`YAMLInputError` whose message names the source and the line.
 """
+import math
 import re
 
 import yaml
 from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 
+from core.safe_json import non_finite_message
 from core.validators import shown_safely
 
 MAX_ALIAS_USES = 100
@@ -174,8 +177,16 @@ def _refusing_bad_values(construct, kind: str):
 
 
 CloudFormationLoader.add_constructor("tag:yaml.org,2002:int", _refusing_bad_values(_construct_int, "a whole number"))
+def _construct_finite_float(loader, node):
+    # .inf, -.inf, .nan and 1.0e999 (which overflows to infinity): no database or AWS API takes them.
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    if not math.isfinite(value):
+        raise ConstructorError(None, None, non_finite_message(shown_safely(node.value)), node.start_mark)
+    return value
+
+
 CloudFormationLoader.add_constructor(
-    "tag:yaml.org,2002:float", _refusing_bad_values(yaml.SafeLoader.construct_yaml_float, "a number")
+    "tag:yaml.org,2002:float", _refusing_bad_values(_construct_finite_float, "a number")
 )
 CloudFormationLoader.add_constructor(
     "tag:yaml.org,2002:bool", _refusing_bad_values(yaml.SafeLoader.construct_yaml_bool, "true or false")
@@ -219,7 +230,7 @@ CloudFormationLoader.add_constructor("!Condition", _function_constructor("Condit
 
 def describe_yaml_error(error: yaml.YAMLError, *, source: str) -> str:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    problem = getattr(error, "problem", None) or str(error)
+    problem = (getattr(error, "problem", None) or str(error)).rstrip(".")
     context = getattr(error, "context", None)
     if context:
         problem = f"{problem} ({context})"

@@ -2,18 +2,19 @@
 
 Off unless ``OIDC_RP_CLIENT_ID`` is set: then settings add :class:`ConsoleOIDCBackend` and the
 site's URLs add ``/oidc/``. People are matched to console users by the ``OIDC_USERNAME_CLAIM``
-claim (created on first sign-in, without a usable password). On every sign-in the IdP's group
-claim (``OIDC_GROUPS_CLAIM``) decides the console roles through ``OIDC_GROUP_MAP``
+claim, normalised (NFKC) and exactly, never to a superuser or staff account; a new name is created
+on first sign-in (without a usable password) unless it looks like an existing one. On every sign-in
+the IdP's group claim (``OIDC_GROUPS_CLAIM``) decides the console roles through ``OIDC_GROUP_MAP``
 (``idp-admins=Admin,idp-approvers=Approver,...``): console groups the claim no longer gives are
 taken away.
 """
 from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation, ValidationError
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from core import services_users
+from core import services_users, usernames
 from core.permissions import CONSOLE_GROUPS
 
 GroupMap = dict[str, frozenset[str]]
@@ -63,7 +64,7 @@ class ConsoleOIDCBackend(OIDCAuthenticationBackend):
 
     def username_from(self, claims: dict) -> str:
         value = claims.get(settings.OIDC_USERNAME_CLAIM)
-        return value.strip() if isinstance(value, str) else ""
+        return usernames.normalise(value) if isinstance(value, str) else ""
 
     def verify_claims(self, claims) -> bool:
         username = self.username_from(claims)
@@ -74,7 +75,9 @@ class ConsoleOIDCBackend(OIDCAuthenticationBackend):
         return 0 < len(username) <= 150
 
     def filter_users_by_claims(self, claims):
-        return self.UserModel.objects.filter(username__iexact=self.username_from(claims))
+        # The exact (normalised) name only: "Root" must not sign in as "root". A superuser or staff
+        # account is never matched; a claim naming one then fails to create a look-alike.
+        return self.UserModel.objects.filter(username=self.username_from(claims), is_superuser=False, is_staff=False)
 
     def describe_user_by_claims(self, claims) -> str:
         return f"user name {self.username_from(claims)!r}"
@@ -87,12 +90,17 @@ class ConsoleOIDCBackend(OIDCAuthenticationBackend):
 
     def _sync(self, user, claims):
         email = claims.get("email")
-        return services_users.console_user_sync_from_sso(
-            console_user=user,
-            username=self.username_from(claims),
-            email=email if isinstance(email, str) else "",
-            groups=console_groups_from_claims(claims, claim=settings.OIDC_GROUPS_CLAIM, group_map=self.group_map),
-        )
+        try:
+            return services_users.console_user_sync_from_sso(
+                console_user=user,
+                username=self.username_from(claims),
+                email=email if isinstance(email, str) else "",
+                groups=console_groups_from_claims(claims, claim=settings.OIDC_GROUPS_CLAIM, group_map=self.group_map),
+            )
+        except ValidationError as error:
+            # mozilla-django-oidc turns this into a failed sign-in (and the login page's message).
+            raise SuspiciousOperation(f"Single sign-on refused {self.describe_user_by_claims(claims)}: "
+                                      f"{' '.join(error.messages)}") from None
 
 
 def check_sso_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:

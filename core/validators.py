@@ -12,6 +12,8 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 
+from core.safe_json import first_non_finite, non_finite_message
+
 LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
 _NAMES = {"\0": "NUL", "\t": "tab", "\n": "line break", "\r": "carriage return", "\x1b": "escape", "\x7f": "delete"}
 
@@ -116,3 +118,12 @@ def validate_document_text(document, *, label: str = "The document") -> None:
         elif path:
             subject += f" at {describe_path(path)}"
         raise ValidationError(control_characters_message(found, subject=subject), code="control_characters")
+
+
+def validate_finite_numbers(document, *, label: str = "The document") -> None:
+    """Refuse a parsed document holding an infinite or NaN number, naming where (see core/safe_json.py)."""
+    problem = first_non_finite(document)
+    if problem is not None:
+        path, value = problem
+        subject = f"{label} at {describe_path(path)}" if path else label
+        raise ValidationError(non_finite_message(repr(value), subject=subject), code="non_finite")

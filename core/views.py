@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -13,7 +13,7 @@ from core.desired_state import desired_state_problems
 from core.form_fields import posted_data
 from core.forms import ConsoleUserForm, PasswordConfirmForm
 from core.permissions import require
-from core.redirects import safe_next_url
+from core.redirects import redirect_next, safe_next_url
 from memberships.models import IAMUser, Membership
 from plans import selectors as plan_selectors
 from roles.models import RoleDefinition
@@ -60,23 +60,31 @@ def console_user_create(request):
     return render(request, "core/console_user_form.html", {"form": form, "creating": True})
 
 
+def _get_changeable_console_user(request, pk: int) -> User:
+    console_user = get_object_or_404(User, pk=pk)
+    if (console_user.is_superuser or console_user.is_staff) and not request.user.is_superuser:
+        # Their password would open /django-admin/; the service refuses this too.
+        raise PermissionDenied("Only a superuser may change a superuser or staff account.")
+    return console_user
+
+
 @require_http_methods(["GET", "POST"])
 @require("manage_users")
 @sudo.require_recent_password
 def console_user_edit(request, pk: int):
-    console_user = get_object_or_404(User, pk=pk)
+    console_user = _get_changeable_console_user(request, pk)
     form = ConsoleUserForm(
         posted_data(request), creating=False, instance_user=console_user
     )
     if form.is_valid():
         try:
-            services_users.console_user_update(
+            updated = services_users.console_user_update(
                 actor=Actor.from_user(request.user), console_user=console_user, **form.cleaned_data
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Console user {console_user.username} updated.")
+            messages.success(request, f"Console user {updated.username} updated.")
             return redirect("core:console_user_list")
     return render(request, "core/console_user_form.html", {"form": form, "creating": False, "console_user": console_user})
 
@@ -89,7 +97,7 @@ def confirm_password(request):
     form = PasswordConfirmForm(request, posted_data(request))
     if form.is_valid():
         sudo.mark_password_confirmed(request)
-        return redirect(next_url)
+        return redirect_next(request, next_url)
     context = {"form": form, "next": next_url, "has_password": request.user.has_usable_password()}
     return render(request, "core/confirm_password.html", context)
 

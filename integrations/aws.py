@@ -5,7 +5,8 @@
   and sessions are cached per process.
 * ``AWS_ENDPOINT_URL`` is honoured by boto3 itself (the moto server in tests and the demo).
 * Throttling is retried with botocore's adaptive mode; every call made through a client from
-  :func:`client` is counted per operation into the ``CallCounter`` given, retries included.
+  :func:`client` is counted per operation into the ``CallCounter`` given, retries included, and so
+  is the AssumeRole that fetched (or refreshed) the credentials it was signed with.
 * Every call is bounded: connect and read timeouts and the number of attempts come from the
   settings ``ROLEMODEL_AWS_CONNECT_TIMEOUT``, ``ROLEMODEL_AWS_READ_TIMEOUT`` and
   ``ROLEMODEL_AWS_MAX_ATTEMPTS``, so an AWS that stops answering fails a job within about
@@ -14,7 +15,6 @@
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter
@@ -26,9 +26,11 @@ from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
 from botocore.session import get_session
 
+from core import safe_json
 from core.safe_yaml import YAMLInputError, load_yaml
 
 READ_PREFIXES = ("Describe", "Get", "List", "Validate", "Estimate", "Detect")
+CREDENTIAL_OPERATIONS = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetSessionToken")
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_ATTEMPTS = 8
@@ -92,11 +94,44 @@ class CallCounter:
 
 
 def is_read(operation: str) -> bool:
-    return operation.startswith(READ_PREFIXES)
+    """A call that changes nothing in AWS (fetching credentials included)."""
+    return operation.startswith(READ_PREFIXES) or operation in CREDENTIAL_OPERATIONS
 
 
 _sessions: dict[AccountAccess, boto3.Session] = {}
 _sessions_lock = threading.Lock()
+
+# Credentials are fetched inside another call, when it is about to be signed, by STS clients we do not
+# make with :func:`client`: botocore's own for a profile's ``role_arn``, ours in ``_assumed_session``.
+# Such a call crosses the wire all the same, so it is counted into the counter of the call that needed
+# it: the last one this thread started through :func:`client`.
+_calling = threading.local()
+
+
+def _counter_of_this_thread() -> CallCounter | None:
+    return getattr(_calling, "counter", None)
+
+
+def _count_credential_call(model, **kwargs) -> None:
+    counter = _counter_of_this_thread()
+    if counter is not None:
+        counter.record(model.name)
+
+
+def _count_credential_retry(attempts=None, **kwargs) -> None:
+    counter = _counter_of_this_thread()
+    if counter is not None and attempts and attempts > 1:
+        with counter.lock:
+            counter.retries += 1
+
+
+def _count_credential_calls(session: boto3.Session) -> boto3.Session:
+    """Count the credential calls of every client ``session`` makes from now on (botocore copies a
+    session's event handlers into each new client, its own credential fetchers' included)."""
+    for operation in CREDENTIAL_OPERATIONS:
+        session.events.register(f"before-call.sts.{operation}", _count_credential_call)
+        session.events.register(f"needs-retry.sts.{operation}", _count_credential_retry)
+    return session
 
 
 def reset_session_cache() -> None:
@@ -136,7 +171,7 @@ def _client_config() -> Config:
 
 
 def _assumed_session(access: AccountAccess) -> boto3.Session:
-    source = session_for(access.via) if access.via else boto3.Session(region_name=access.region)
+    source = session_for(access.via) if access.via else _count_credential_calls(boto3.Session(region_name=access.region))
     sts = source.client("sts", config=_client_config())
 
     def refresh():
@@ -164,7 +199,7 @@ def session_for(access: AccountAccess) -> boto3.Session:
     if access.role_arn:
         session = _assumed_session(access)
     else:
-        session = boto3.Session(profile_name=access.profile or None, region_name=access.region)
+        session = _count_credential_calls(boto3.Session(profile_name=access.profile or None, region_name=access.region))
     with _sessions_lock:
         _sessions[access] = session
     return session
@@ -183,6 +218,11 @@ def client(access: AccountAccess, service: str, counter: CallCounter | None):
         raise AwsError(f"{access.label}: cannot reach AWS: {error}") from None
     except botocore.exceptions.ClientError as error:
         raise _wrap(error, access.label) from None
+
+    def remember_counter(**kwargs):
+        _calling.counter = counter  # None for an uncounted client: its credential calls count nowhere
+
+    aws_client.meta.events.register("before-call", remember_counter)
     if counter is not None:
 
         def count(model, context, **kwargs):
@@ -250,6 +290,14 @@ def caller_account_id(access: AccountAccess, counter: CallCounter | None) -> str
     return _call(client(access, "sts", counter), "get_caller_identity", access.label)["Account"]
 
 
+def account_id_from_arn(arn: str) -> str:
+    """The account field of an ARN (``arn:aws:service:region:ACCOUNT:...``), or "" when there is none."""
+    parts = (arn or "").split(":")
+    if len(parts) > 5 and parts[0] == "arn" and len(parts[4]) == 12 and parts[4].isdigit():
+        return parts[4]
+    return ""
+
+
 # --- CloudFormation --------------------------------------------------------------------------
 
 
@@ -276,8 +324,8 @@ def _parse_template_text(body: str) -> dict | None:
     """A template body as a mapping: JSON, or YAML with CloudFormation's short-form tags (a stack
     made from the original tool's YAML file returns its text verbatim); None when it is neither."""
     try:
-        parsed = json.loads(body)
-    except ValueError:
+        parsed = safe_json.loads(body)
+    except ValueError:  # not JSON (a YAML template), or a number no database could store
         try:
             parsed = load_yaml(body, source="the stack's template")
         except YAMLInputError:
@@ -472,6 +520,7 @@ def stack_roles(access: AccountAccess, counter: CallCounter, *, stack_name: str)
 class LiveIam:
     groups: dict = field(default_factory=dict)  # name -> {"path", "policies": {name: document}}
     users: dict = field(default_factory=dict)  # name -> set of group names (all paths)
+    account_id: str = ""  # the account the ARNs read name; "" when there was no group and no user
 
 
 def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) -> LiveIam:
@@ -483,12 +532,14 @@ def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) ->
             Filter=["User", "Group"], PaginationConfig={"PageSize": IAM_PAGE_SIZE}
         ):
             for group in page.get("GroupDetailList", []):
+                live.account_id = live.account_id or account_id_from_arn(group.get("Arn", ""))
                 if group.get("Path") == group_path:
                     live.groups[group["GroupName"]] = {
                         "path": group["Path"],
                         "policies": {p["PolicyName"]: p["PolicyDocument"] for p in group.get("GroupPolicyList", [])},
                     }
             for user in page.get("UserDetailList", []):
+                live.account_id = live.account_id or account_id_from_arn(user.get("Arn", ""))
                 live.users[user["UserName"]] = set(user.get("GroupList", []))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         raise _wrap(error, access.label, "GetAccountAuthorizationDetails") from None

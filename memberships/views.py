@@ -11,7 +11,8 @@ from core import limits
 from core.form_errors import add_service_error
 from core.form_fields import posted_data
 from core.permissions import require
-from core.redirects import safe_next_url
+from core.redirects import redirect_next, safe_next_url
+from core.sudo import require_recent_password
 from memberships import selectors, services
 from memberships.forms import (
     IAMUserForm,
@@ -75,8 +76,13 @@ def membership_add(request):
     return render(request, "memberships/membership_add.html", {"form": form})
 
 
+def _back_to_the_removal_page(request, pk: int) -> str:
+    return safe_next_url(request, request.POST.get("next"), default=reverse("memberships:list"))
+
+
 @require_POST
 @require("edit")
+@require_recent_password(back=_back_to_the_removal_page)
 def membership_remove(request, pk: int):
     membership = get_object_or_404(Membership.objects.select_related("iam_user", "account", "role"), pk=pk)
     form = ReasonForm(request.POST)
@@ -85,7 +91,7 @@ def membership_remove(request, pk: int):
     else:
         services.membership_revoke(actor=Actor.from_user(request.user), membership=membership, reason=form.cleaned_data["reason"])
         messages.success(request, f"Removed {membership.iam_user.user_name} from {membership.group_name}.")
-    return redirect(safe_next_url(request, request.POST.get("next"), default=reverse("memberships:list")))
+    return redirect_next(request, request.POST.get("next"), default=reverse("memberships:list"))
 
 
 @require_GET
@@ -138,6 +144,7 @@ def iam_user_edit(request, pk: int):
 
 @require_POST
 @require("edit")
+@require_recent_password(back=lambda request, pk: reverse("memberships:iam_user_detail", args=[pk]))
 def iam_user_delete(request, pk: int):
     iam_user = get_object_or_404(IAMUser, pk=pk)
     form = ReasonForm(request.POST)

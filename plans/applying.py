@@ -11,7 +11,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import services, stack_records
+from plans import services, stack_records, targets
 from plans.access import account_access, master_access
 from plans.jobs import (
     discard_change_sets_later,
@@ -106,6 +106,12 @@ def apply_account(*, step_id: int) -> None:
     since = timezone.now() - EVENT_CLOCK_SKEW
 
     def work():
+        # Before the first write: an edit while the job waited, or a profile repointed in the AWS
+        # config file (which no fingerprint sees), would send this step to another account.
+        targets.ensure_unchanged(label=step.target, recorded=(plan.desired_state.get("accounts") or {}).get(step.target),
+                                 current=targets.account_target(account, master))
+        targets.verify_reached(access, counter, expected=account_plan.get("account_id", ""))
+        step_log(step, f"Credentials are in account {account_plan['account_id']}, as planned")
         if action in ("create", "update"):
             _execute_change_set(access, counter, step, change_set_id=account_plan["change_set_id"], stack_name=stack_name,
                                 expected=SUCCESS_STATUSES[action], since=since)
@@ -205,10 +211,17 @@ def apply_master(*, job_id: int) -> None:
         return
     operations = _iam_operations(plan.master)
     counter = aws.CallCounter()
-    access = master_access(_master_model())
+    master = _master_model()
+    access = master_access(master)
     if not step_start(step, total=len(operations)):
         return
     def work():
+        if operations:  # groups written in another account would grant access nobody approved
+            recorded = plan.desired_state.get("master") or {}
+            targets.ensure_unchanged(label="master", recorded=recorded, current=targets.master_target(master))
+            expected = recorded.get("account_id", "")
+            targets.verify_reached(access, counter, expected=expected)
+            step_log(step, f"Credentials are in account {expected}, as planned")
         for description, operation, parameters in operations:
             ensure_running(job.pk)
             aws.iam_write(access, counter, operation, **parameters)
@@ -250,7 +263,7 @@ def discard_unexecuted_change_sets(*, job_id: int) -> list[str]:
         return []
     unfinished = job.steps.exclude(target=JobStep.MASTER).exclude(status=JobStep.Status.SUCCEEDED)
     entries = [_account_plan(job.plan, step.target) for step in unfinished]
-    return services.discard_account_change_sets(entries, only_unexecuted=True)
+    return services.discard_account_change_sets(entries, only_unexecuted=True, job=job)
 
 
 def _master_model() -> MasterAccount:

@@ -10,6 +10,7 @@ from core import limits
 from memberships.models import Membership
 from plans import stack_records
 from plans.models import Plan
+from plans.targets import account_target, master_target
 from roles import cloudformation
 from roles.selectors import account_role_pairs, roles_with_policies
 
@@ -28,7 +29,8 @@ def desired_state_document(*, teardown: bool = False) -> dict:
     """Everything a plan is computed from, in a form that serialises the same way every time.
 
     Accounts that are disabled are listed but carry no template or groups: plans leave them alone.
-    A teardown wants no stacks and no groups at all.
+    A teardown wants no stacks and no groups at all. Each account and the master carry how they are
+    reached (plans.targets): an approval pins them, so changing one makes the plan stale.
     """
     master = MasterAccount.load()
     accounts = list(AssumableAccount.objects.order_by("name"))
@@ -36,7 +38,7 @@ def desired_state_document(*, teardown: bool = False) -> dict:
     now = timezone.now()
     document = {
         "kind": "teardown" if teardown else "converge",
-        "master": {"account_id": master.account_id, "region": master.region, "stack_name": master.stack_name},
+        "master": {**master_target(master), "stack_name": master.stack_name},
         "accounts": {},
         "groups": {},
     }
@@ -45,7 +47,7 @@ def desired_state_document(*, teardown: bool = False) -> dict:
     # RoleName) and in the group policies (their real ARNs), as the accounts' stack records hold them.
     kept_names = stack_records.kept_role_names(enabled, roles, stack_name=master.stack_name)
     for account in accounts:
-        entry = {"account_id": account.account_id, "enabled": account.enabled}
+        entry = {**account_target(account, master), "enabled": account.enabled}
         if account.enabled and not teardown:
             account_roles = [role for a, role in account_role_pairs([account], roles)]
             entry["template"] = cloudformation.build_template(account_roles, kept_names=kept_names[account.name])
@@ -88,10 +90,20 @@ def fingerprint(document: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def editors_since_last_apply() -> list[str]:
-    """People who changed the desired state after the last plan that was applied."""
+def _edits_since_last_apply():
     last_applied = Plan.objects.filter(status=Plan.Status.APPLIED).order_by("-planned_at").first()
     events = AuditEvent.objects.filter(object_type__in=DESIRED_STATE_OBJECT_TYPES, action__in=("create", "update", "delete"))
     if last_applied and last_applied.planned_at:
         events = events.filter(created_at__gt=last_applied.planned_at)
-    return sorted(set(events.values_list("actor_name", flat=True)))
+    return events
+
+
+def editors_since_last_apply() -> list[str]:
+    """The names of the people who changed the desired state after the last plan that was applied,
+    as they were called when they made the change: for display only."""
+    return sorted(set(_edits_since_last_apply().values_list("actor_name", flat=True)))
+
+
+def editor_ids_since_last_apply() -> list[int]:
+    """The same people by user id, which four eyes compare (a name can be changed or imitated)."""
+    return sorted(set(_edits_since_last_apply().exclude(actor__isnull=True).values_list("actor_id", flat=True)))

@@ -3,6 +3,7 @@ import difflib
 import json
 
 from core import limits
+from plans import normalize, replacement
 
 
 def pretty(value) -> str:
@@ -21,39 +22,48 @@ def canonical(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def resource_changes(live_template: dict | None, desired_template: dict | None) -> list[dict]:
-    """Per logical id: added, removed or changed, with the type and a unified diff of its properties."""
+def resource_changes(live_template: dict | None, desired_template: dict | None, *,
+                     renames: dict[str, str] | None = None) -> list[dict]:
+    """Per logical id that differs by meaning: added, removed or changed, with the type, a unified
+    diff of the real JSON, and whether CloudFormation replaces it (``replacement``: True, False or
+    "Conditional", from the create-only properties table until a change set says otherwise).
+    ``renames`` (new logical id -> old) pairs a role removed and added under a confirmed new id."""
     live = (live_template or {}).get("Resources", {}) or {}
     desired = (desired_template or {}).get("Resources", {}) or {}
     changes = []
     for logical_id in sorted(set(live) | set(desired)):
         before, after = live.get(logical_id), desired.get(logical_id)
-        if before is not None and after is not None and canonical(before) == canonical(after):
+        resource_type = (after or before).get("Type", "")
+        if before is not None and after is not None and normalize.same_resource(resource_type, before, after):
             continue
         action = "add" if before is None else "remove" if after is None else "change"
-        resource_type = (after or before).get("Type", "")
         changes.append(
             {
                 "logical_id": logical_id,
                 "type": resource_type,
                 "action": action,
+                "replacement": replacement.replacement(resource_type, before, after),
+                "replacement_source": "schema",
+                "replaced_properties": replacement.replaced_by(resource_type, before, after) if action == "change" else [],
                 "diff": unified_diff(before, after, name=logical_id),
                 "before": before,
                 "after": after,
             }
         )
+    replacement.pair_replaced_roles(changes, renames)
     return changes
 
 
-def _allowed_actions(document) -> set[str]:
-    actions = set()
+def _allowed_actions(document) -> dict[str, str]:
+    """Allowed action names keyed without case (IAM compares them so), each as written."""
+    actions = {}
     if not isinstance(document, dict):
         return actions
     statements = document.get("Statement", [])
     for statement in statements if isinstance(statements, list) else [statements]:
         if isinstance(statement, dict) and statement.get("Effect") == "Allow":
             value = statement.get("Action", [])
-            actions.update(value if isinstance(value, list) else [value])
+            actions.update((a.lower(), a) for a in (value if isinstance(value, list) else [value]) if isinstance(a, str))
     return actions
 
 
@@ -68,12 +78,14 @@ def resource_warnings(account: str, change: dict) -> list[str]:
         if limits.allows_everything(document):
             warnings.append(f"{account}: {change['logical_id']} allows every action (*) on every resource (*).")
         if change["action"] == "change":
-            added = _allowed_actions(document) - _allowed_actions(before.get("Properties", {}).get("PolicyDocument"))
+            now = _allowed_actions(document)
+            added = {now[key] for key in set(now) - set(_allowed_actions(before.get("Properties", {}).get("PolicyDocument")))}
             if added:
                 warnings.append(f"{account}: {change['logical_id']} widens permissions: now also allows {', '.join(sorted(added))}.")
     if change["type"] == "AWS::IAM::Role" and change["action"] != "remove":
         trust = properties.get("AssumeRolePolicyDocument", {})
         statements = trust.get("Statement", []) if isinstance(trust, dict) else []
+        statements = statements if isinstance(statements, list) else [statements]
         if any(isinstance(s, dict) and not s.get("Condition") for s in statements):
             warnings.append(f"{account}: role {change['logical_id']} can be assumed without MFA.")
         added_managed = set(properties.get("ManagedPolicyArns", [])) - set(before.get("Properties", {}).get("ManagedPolicyArns", []) if before else [])

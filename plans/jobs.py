@@ -104,6 +104,33 @@ def step_finish(step: JobStep, *, counter: CallCounter | None, error: str = "", 
         step.status, step.error = final, error
 
 
+def step_add_calls(*, job: Job, target: str, counter: CallCounter, part: str) -> None:
+    """Add calls made for a step after it finished (``part``: what they were for, e.g. "cleanup") to
+    its ``api_calls``, so that the job's totals hold every request sent on its behalf."""
+    made = counter.as_dict()
+    if not (made["reads"] or made["writes"] or made["retries"]):
+        return
+    with transaction.atomic():
+        step = JobStep.objects.select_for_update().filter(job=job, target=target).first()
+        if step is None:
+            return
+        calls = dict(step.api_calls or {})
+        operations = dict(calls.get("operations", {}))
+        for operation, count in made["operations"].items():
+            operations[operation] = operations.get(operation, 0) + count
+        calls["operations"] = dict(sorted(operations.items()))
+        for key in ("reads", "writes", "retries"):
+            calls[key] = calls.get(key, 0) + made[key]
+        earlier = calls.get(part, {})
+        calls[part] = {
+            "operations": {op: earlier.get("operations", {}).get(op, 0) + made["operations"].get(op, 0)
+                           for op in sorted(set(earlier.get("operations", {})) | set(made["operations"]))},
+            **{key: earlier.get(key, 0) + made[key] for key in ("reads", "writes", "retries")},
+        }
+        step.api_calls = calls
+        step.save(update_fields=["api_calls"])
+
+
 def job_start(job: Job) -> bool:
     """Mark a queued job running; False if another delivery already took it."""
     now = timezone.now()

@@ -40,7 +40,10 @@ class Plan(models.Model):
     planned_at = models.DateTimeField(null=True, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True)
     desired_state = models.JSONField(default=dict, blank=True)
-    editors = models.JSONField(default=list, blank=True)
+    editors = models.JSONField(default=list, blank=True)  # names, for display only
+    # Who edited the desired state this plan carries, by user id: four eyes compare these, since a
+    # name can be changed or imitated. System actors (no user) have no id and approve nothing.
+    editor_ids = models.JSONField(default=list, blank=True)
     summary = models.JSONField(default=dict, blank=True)  # {"add", "change", "remove"}
     accounts = models.JSONField(default=list, blank=True)  # per account: action, change set, resources
     master = models.JSONField(default=dict, blank=True)  # groups, policies, members

@@ -13,7 +13,7 @@ from audit.services import Actor, audit_record
 from core import limits
 from core.desired_state import desired_state_problems
 from integrations import aws
-from plans import desired, diff, stack_records
+from plans import desired, diff, guards, normalize, presenting, stack_records, targets
 from plans.access import account_access, master_access
 from plans.jobs import (
     JobAbandoned,
@@ -57,8 +57,14 @@ def _store_account_id(model, object_type: str, account_id: str) -> None:
                  after=model.snapshot(), reason="Account id read from AWS (GetCallerIdentity)")
 
 
-def _account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_id: str, teardown: bool) -> dict:
-    """Decide what happens to one account's stack and which resources change."""
+def _account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_id: str, teardown: bool,
+                  renames: dict | None = None) -> dict:
+    """Decide what happens to one account's stack and which resources change.
+
+    Templates are compared by meaning (plans.normalize): a difference of form alone is no change and
+    makes no change set. An update sends the wanted template written as the live one wherever the two
+    mean the same, so that CloudFormation, too, sees only the real changes.
+    """
     plan = {"name": name, "account_id": entry["account_id"], "action": "none", "stack_status": live.status if live else "",
             "resources": [], "change_set_id": "", "change_set_type": "", "created_stack": False, "blocks": [],
             "parameters": {MASTER_PARAMETER: master_id}}
@@ -99,17 +105,14 @@ def _account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_
         plan["action"] = "delete"
         plan["resources"] = diff.resource_changes(live.template, None)
         return plan
-    # What a stack does is its resources and the master id it is given. The template's own Description
-    # and the parameter's description differ between the original tool's file and ours; updating a
-    # stack that took over for them alone would be a write that changes nothing anyone can do.
-    same_template = live.template is not None and diff.canonical(live.template.get("Resources")) == diff.canonical(
-        wanted.get("Resources"))
+    same_template = live.template is not None and normalize.same_template(live.template, wanted)
     same_parameters = live.parameters.get(MASTER_PARAMETER) == master_id
     if same_template and same_parameters:
         return plan
     plan["action"] = "update"
     plan["change_set_type"] = "UPDATE"
-    plan["resources"] = diff.resource_changes(live.template, wanted)
+    plan["template"] = normalize.keep_live_form(live.template, wanted)
+    plan["resources"] = diff.resource_changes(live.template, plan["template"], renames=renames)
     if not same_parameters:
         plan["parameter_change"] = {"before": live.parameters.get(MASTER_PARAMETER, ""), "after": master_id}
     return plan
@@ -141,7 +144,7 @@ def _master_plan(*, document: dict, live: aws.LiveIam, teardown: bool, protected
             master["groups_create"].append({"group": group, "account": spec["account"], "role": spec["role"]})
         live_policies = live_group["policies"] if live_group else {}
         current = live_policies.get(spec["policy_name"])
-        if current is None or diff.canonical(current) != diff.canonical(spec["policy"]):
+        if current is None or not normalize.same_policy(current, spec["policy"]):
             master["policies_put"].append({
                 "group": group, "policy_name": spec["policy_name"], "document": spec["policy"], "before": current,
                 "diff": diff.unified_diff(current, spec["policy"], name=spec["policy_name"]),
@@ -233,6 +236,33 @@ def _read_message(read: stack_records.StackRead) -> str:
     return "Read the stack and its template"
 
 
+def _wrong_accounts(*, document: dict, live_stacks: dict, live_iam: aws.LiveIam, accounts_by_name: dict,
+                    master_model, counters: dict) -> list[str]:
+    """Every account whose credentials reached another account than the one recorded.
+
+    The account a read went to is taken from what the plan read anyway (the StackId ARN, the IAM
+    ARNs): STS is asked only when those carry none (no stack yet, no group or user), so a no-op
+    plan makes no call more.
+    """
+    problems = []
+
+    def check(label, access, counter, arn_account, expected):
+        reached = arn_account or aws.caller_account_id(access, counter)
+        problem = targets.mismatch(label=label, reached=reached, expected=expected, outcome="nothing was planned",
+                                   expected_as="the console records it as")
+        if problem:
+            problems.append(problem)
+
+    for name, live in sorted(live_stacks.items()):
+        stack_account = aws.account_id_from_arn(live.stack_id) if live is not None else ""
+        check(name, account_access(accounts_by_name[name], master_model), counters[name], stack_account,
+              document["accounts"][name]["account_id"])
+    if document["master"]["account_id"]:  # an unknown master id blocks the plan on its own
+        check(MASTER_LABEL, master_access(master_model), counters[JobStep.MASTER], live_iam.account_id,
+              document["master"]["account_id"])
+    return problems
+
+
 def plan_compute(*, plan_id: int) -> None:
     """Worker side of a plan.
 
@@ -274,17 +304,26 @@ def plan_compute(*, plan_id: int) -> None:
         quota = aws.group_quota(master_access_, counters[JobStep.MASTER])
         step_log(steps[JobStep.MASTER], f"Read {len(live_iam.groups)} /RoleModel/ groups and {len(live_iam.users)} users",
                  done_delta=1)
+        wrong = _wrong_accounts(document=document, live_stacks=live_stacks, live_iam=live_iam,
+                                accounts_by_name=accounts_by_name, master_model=master_model, counters=counters)
+        if wrong:
+            raise targets.WrongAccount("; ".join(wrong))
 
+        confirmations = guards.role_confirmations()
+        renames = guards.role_renames(confirmations)
         account_plans = [
             _account_plan(name=name, entry=entry, live=live_stacks.get(name), master_id=master_model.account_id,
-                          teardown=teardown)
+                          teardown=teardown, renames=renames)
             for name, entry in sorted(document["accounts"].items())
         ]
         protected = {name for name, entry in document["accounts"].items() if not entry["enabled"]}
         master_plan = _master_plan(document=document, live=live_iam, teardown=teardown, protected_prefixes=protected)
         _say_who_removed(master_plan["members_remove"])
+        presenting.mark_groups_unknown_to_console(master_plan["groups_remove"])
         blocks = [{"message": message, "link": reverse("accounts:list")} for a in account_plans for message in a["blocks"]]
         if not teardown:
+            blocks += guards.role_replacement_blocks(account_plans, confirmations)
+            blocks += guards.group_removal_blocks(master_plan, confirmations)
             blocks += [{"message": problem, "link": reverse("core:dashboard")} for problem in desired_state_problems()]
             blocks += _master_blocks(document=document, live=live_iam, master=master_plan, quota=quota,
                                      live_group_total=_all_group_count(live_iam))
@@ -295,6 +334,9 @@ def plan_compute(*, plan_id: int) -> None:
 
         if not blocks:
             _create_change_sets(plan, job, account_plans, accounts_by_name, master_model, counters, steps)
+            guards.apply_change_set_replacements(account_plans)
+            if not teardown:  # AWS may see a replacement the table did not: it blocks just the same
+                blocks += guards.role_replacement_blocks(account_plans, confirmations)
         for account_plan in account_plans:
             for resource in account_plan["resources"]:
                 resource.pop("before", None)
@@ -315,6 +357,7 @@ def plan_compute(*, plan_id: int) -> None:
         if not Plan.objects.filter(pk=plan.pk, status=Plan.Status.PLANNING).update(
             status=status, planned_at=timezone.now(), fingerprint=desired.fingerprint(document), desired_state=document,
             editors=desired.editors_since_last_apply(), summary=summary, accounts=account_plans, master=master_plan,
+            editor_ids=desired.editor_ids_since_last_apply(),
             blocks=blocks, warnings=warnings, created_change_sets=[],
         ):
             return  # declared abandoned while we finished: its failure stands

@@ -7,9 +7,9 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core.permissions import has_capability
 from integrations import aws
-from plans import desired
+from plans import desired, targets
 from plans.access import account_access
-from plans.jobs import discard_change_sets_later, reap_abandoned_jobs, send_tasks
+from plans.jobs import discard_change_sets_later, reap_abandoned_jobs, send_tasks, step_add_calls
 from plans.models import Job, JobStep, Plan
 
 
@@ -51,9 +51,20 @@ def approval_refusal(*, user, plan: Plan) -> str:
         if plan.status == Plan.Status.BLOCKED:
             return "This plan is blocked: fix what is listed in red and plan again."
         return f"This plan is {plan.get_status_display().lower()}; only a plan waiting for approval can be approved."
-    if plan.requested_by_id == user.pk or plan.requested_by_name == user.get_username():
+    return own_work_refusal(plan=plan, user_id=user.pk)
+
+
+def own_work_refusal(*, plan: Plan, user_id: int | None) -> str:
+    """Why the person with this user id may not be the second pair of eyes on ``plan``, or "".
+
+    By id, never by name: a name can be changed (a rename is an ordinary console user edit) or
+    imitated, an id cannot.
+    """
+    if user_id is None:
+        return ""
+    if plan.requested_by_id == user_id:
         return "You requested this plan; another person must approve it (four eyes)."
-    if user.get_username() in plan.editors:
+    if user_id in plan.editor_ids:
         return "You edited the desired state this plan carries; another person must approve it (four eyes)."
     return ""
 
@@ -111,6 +122,10 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
     reap_abandoned_jobs()  # a dead apply would otherwise block every new one
     if plan.status != Plan.Status.APPROVED:
         raise PlanError(f"Only an approved plan can be applied; this one is {plan.get_status_display().lower()}.")
+    if own_work_refusal(plan=plan, user_id=plan.decided_by_id):
+        # An approval recorded by an older release, or written around plan_approve: it does not count.
+        raise PlanError("This plan was approved by a person who requested it or edited the desired state it carries; "
+                        "that is not four eyes. Request a new plan.")
     current = desired.fingerprint(desired.desired_state_document(teardown=plan.kind == Plan.Kind.TEARDOWN))
     if current != plan.fingerprint:
         raise PlanError("The desired state changed after this plan was made, so it is stale. Request a new plan.")
@@ -135,27 +150,49 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
 
 
 def discard_change_sets(*, plan_id: int) -> list[str]:
-    """Delete a dead plan's change sets, and stacks that only its CREATE change sets made."""
-    return discard_account_change_sets(Plan.objects.get(pk=plan_id).accounts)
+    """Delete a dead plan's change sets, and stacks that only its CREATE change sets made. The calls
+    are counted on the plan job's step of each account."""
+    plan = Plan.objects.get(pk=plan_id)
+    job = plan.jobs.filter(kind=Job.Kind.PLAN).first()
+    return discard_account_change_sets(plan.accounts, job=job)
 
 
-def discard_account_change_sets(entries: list[dict], *, only_unexecuted: bool = False) -> list[str]:
+def discard_account_change_sets(entries: list[dict], *, only_unexecuted: bool = False, job: Job | None = None) -> list[str]:
     """Delete the change sets of these account plan entries, and a stack only such a change set made
     (kept while a newer plan's change set is on it). With ``only_unexecuted``, a change set an apply
-    already executed (or is executing) is left alone. Returns the accounts cleaned."""
+    already executed (or is executing) is left alone. The calls made for each account are added to
+    ``job``'s step of that account (its ``api_calls``, under "cleanup" too), even when one fails.
+    Returns the accounts cleaned.
+
+    Nothing is deleted through credentials that reach another account than the one the change set
+    lives in (its ARN says which): those are left, and raised as ``WrongAccount`` after the others."""
     master = MasterAccount.load()
     accounts = {account.name: account for account in AssumableAccount.objects.all()}
-    cleaned = []
+    cleaned, wrong = [], []
     for entry in entries:
         if not entry.get("change_set_id") or entry["name"] not in accounts:
             continue
         access = account_access(accounts[entry["name"]], master)
         counter = aws.CallCounter()
-        if not only_unexecuted or _change_set_execution_status(access, counter, entry["change_set_id"]) == "AVAILABLE":
-            aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
-        if entry.get("created_stack"):
-            aws.stack_delete_if_under_review(access, counter, stack_name=master.stack_name)
+        try:
+            # The change set's own ARN names the account it lives in: delete only there.
+            expected = targets.account_id_from_arn(entry["change_set_id"]) or entry.get("account_id", "")
+            try:
+                targets.verify_reached(access, counter, expected=expected, outcome="nothing was deleted")
+            except targets.WrongAccount as error:
+                wrong.append(str(error))
+                continue
+            if not only_unexecuted or _change_set_execution_status(access, counter, entry["change_set_id"]) == "AVAILABLE":
+                aws.change_set_delete(access, counter, change_set_id=entry["change_set_id"])
+            if entry.get("created_stack"):
+                aws.stack_delete_if_under_review(access, counter, stack_name=master.stack_name)
+        finally:
+            if job is not None:
+                step_add_calls(job=job, target=entry["name"], counter=counter, part="cleanup")
         cleaned.append(entry["name"])
+    if wrong:
+        # Raised after the others are cleaned, so the task retries these once the profile is put right.
+        raise targets.WrongAccount("; ".join(wrong))
     return cleaned
 
 

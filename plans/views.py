@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -9,7 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.services import Actor
 from core import sudo
 from core.permissions import has_capability, require
-from plans import live, selectors, services
+from core.throttle import AWS_READ, throttled
+from plans import live, selectors, services, targets
 from plans.forms import ApproveForm, PlanRequestForm, RejectForm
 from plans.models import Job, Plan
 
@@ -32,8 +34,10 @@ def plan_teardown(request):
     return render(request, "plans/teardown_confirm.html", {})
 
 
+@transaction.non_atomic_requests  # reads what send_tasks noted after commit (core/atomic_requests.py)
 @require_POST
 @require("edit")
+@throttled(AWS_READ)  # the worker reads every account
 def plan_create(request):
     form = PlanRequestForm(request.POST)
     if not form.is_valid():
@@ -54,6 +58,7 @@ def _plan_context(request, plan: Plan) -> dict:
     refusal = services.approval_refusal(user=request.user, plan=plan)
     return {
         "plan": plan,
+        "targets": targets.plan_targets(plan),
         "plan_job": plan.jobs.filter(kind=Job.Kind.PLAN).first(),
         "apply_jobs": plan.jobs.filter(kind=Job.Kind.APPLY),
         "can_decide": not refusal,
@@ -139,6 +144,7 @@ def job_detail(request, pk: int):
 
 @require_GET
 @require("view")
+@throttled(AWS_READ, when=lambda request: request.GET.get("read") == "1")
 def live_roles(request):
     report = live.live_roles() if request.GET.get("read") == "1" else None
     return render(request, "plans/live_roles.html", {"report": report})

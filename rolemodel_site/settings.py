@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.cache_control.NoStoreMiddleware",  # signed-in pages and exports: Cache-Control no-store
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -96,6 +97,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test.sqlite3")
+# Not every request: on SQLite each page would hold the write lock throughout. Mutating requests (POST,
+# PUT, PATCH, DELETE) do run in one transaction each: see core/atomic_requests.py.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -184,6 +187,18 @@ AXES_VERBOSE = False  # no banner on every start; failures are in the audit hist
 # this many seconds.
 ROLEMODEL_SUDO_SECONDS = env.int("ROLEMODEL_SUDO_SECONDS", default=600)
 
+# Django's cache: per process by default; CACHE_URL (e.g. redis://127.0.0.1:6379/2) shares it between
+# processes, so that the per-person limits below and the failed-login counter hold across web workers.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Heavy reads a person starts (core/throttle.py): at most COUNT per SECONDS for each person.
+# aws_read: the live-roles page and plan requests (whose worker reads every account); chain_walk: a full
+# verification of the audit chain from the audit page.
+ROLEMODEL_HEAVY_READ_LIMITS = {
+    "aws_read": (env.int("ROLEMODEL_AWS_READS_PER_MINUTE", default=10), 60),
+    "chain_walk": (env.int("ROLEMODEL_CHAIN_WALKS_PER_HOUR", default=6), 3600),
+}
+
 # Optional single sign-on (OpenID Connect, mozilla-django-oidc): off unless OIDC_RP_CLIENT_ID is set.
 # The IdP's group claim decides the console roles on every sign-in (core/sso.py).
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
@@ -248,6 +263,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Repeated failed sign-ins make one audit row per user name, address and minute, then one with the total
+# once the minute is over (core/login_audit.py); this closes the minutes nobody failed in since.
+CELERY_BEAT_SCHEDULE["close-failed-login-windows"] = {
+    "task": "core.tasks.close_failed_login_windows_task",
+    "schedule": 60,
+}
+
 # AWS: boto3 honours AWS_ENDPOINT_URL itself; it is read here only to show it on the dashboard.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
 # How long an apply waits for one stack to leave *_IN_PROGRESS before failing the account.
@@ -269,6 +291,24 @@ CELERY_BEAT_SCHEDULE["reap-abandoned-jobs"] = {
     "task": "plans.tasks.reap_abandoned_jobs_task",
     "schedule": env.int("ROLEMODEL_JOB_REAPER_INTERVAL_SECONDS", default=60),
 }
+# The audit chain is an HMAC whose key never enters the database (audit/keys.py): ROLEMODEL_AUDIT_KEY,
+# or the file ROLEMODEL_AUDIT_KEY_FILE, created with mode 0600 on first use. Keep a copy of it: without
+# it no row verifies. Someone who can write to the database but cannot read this key cannot re-seal
+# an edited history.
+ROLEMODEL_AUDIT_KEY = env.str("ROLEMODEL_AUDIT_KEY", default="")
+ROLEMODEL_AUDIT_KEY_FILE = env.str("ROLEMODEL_AUDIT_KEY_FILE", default=str(VAR_DIR / "audit_key"))
+# The chain's head, signed, is published every ROLEMODEL_AUDIT_HEAD_MINUTES (0 = only on demand) to the
+# log, to a JSON-lines file and optionally to a webhook, to be kept where the database's writers cannot
+# reach; `rolemodel audit verify --heads FILE` then catches a history truncated and rewritten.
+ROLEMODEL_AUDIT_HEAD_MINUTES = env.int("ROLEMODEL_AUDIT_HEAD_MINUTES", default=60)
+ROLEMODEL_AUDIT_HEAD_FILE = env.str("ROLEMODEL_AUDIT_HEAD_FILE", default=str(VAR_DIR / "audit-heads.jsonl"))
+ROLEMODEL_AUDIT_HEAD_WEBHOOK_URL = env.str("ROLEMODEL_AUDIT_HEAD_WEBHOOK_URL", default="")
+ROLEMODEL_AUDIT_HEAD_WEBHOOK_TIMEOUT = env.float("ROLEMODEL_AUDIT_HEAD_WEBHOOK_TIMEOUT", default=5.0)
+if ROLEMODEL_AUDIT_HEAD_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["publish-audit-head"] = {
+        "task": "audit.tasks.publish_audit_head_task",
+        "schedule": ROLEMODEL_AUDIT_HEAD_MINUTES * 60,
+    }
 # A database that does not answer gets a clear "try again" page (503), not a server error.
 MIDDLEWARE += ["core.db_unavailable.DatabaseUnavailableMiddleware"]
 # kombu's own file transport can hand a worker a message before it is written (the worker then

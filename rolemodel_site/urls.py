@@ -1,17 +1,18 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core import sso
+from core.atomic_requests import wrap_url_patterns
 from core.forms import LoginForm
+from core.redirects import LoginView, LogoutView
 
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", LogoutView.as_view(), name="logout"),
     path("", include("core.urls")),
     path("accounts/", include("accounts.urls")),
     path("roles/", include("roles.urls")),
@@ -22,3 +23,6 @@ urlpatterns = [
 ]
 if sso.enabled():  # optional single sign-on: without OIDC_RP_CLIENT_ID these URLs do not exist
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+
+# Every POST/PUT/PATCH/DELETE view runs in one transaction (core/atomic_requests.py explains why not ATOMIC_REQUESTS).
+wrap_url_patterns(urlpatterns)

@@ -11,7 +11,9 @@ from core.validators import (
     no_control_characters_except_line_breaks,
     validate_document_text,
 )
+from plans.replacement import describe_identity_change
 from roles.models import InlinePolicy, RoleDefinition
+from roles.services import pending_replacement, replacement_after_edit
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -97,9 +99,21 @@ class RoleForm(forms.Form):
         required=False,
         help_text="When the role does not apply to all accounts: the accounts it applies to.",
     )
+    confirm_replacement = forms.BooleanField(
+        required=False,
+        # Hidden until an edit changes the role's ARN; then it shows with the reason it is asked.
+        widget=forms.HiddenInput,
+        label="Replace this role in AWS",
+        help_text="CloudFormation replaces the role in every account it applies to: it gets a new ARN, and every "
+                  "switch-role link, role_arn profile and outside reference to it breaks. Ticking this confirms "
+                  "exactly this change; it is kept in the audit history.",
+    )
     reason = reason_field()
 
-    def __init__(self, *args, role: RoleDefinition | None = None, **kwargs):
+    def __init__(self, *args, role: RoleDefinition | None = None, offer_replacement_confirmation: bool = False, **kwargs):
+        """``offer_replacement_confirmation``: show the box although this edit keeps the ARN — a plan found
+        the live role differs from this one in RoleName or Path (its block links here) and the editor may
+        confirm that the role is to be replaced."""
         if role is not None:
             initial = role.snapshot()
             initial["managed_policy_arns"] = "\n".join(role.managed_policy_arns)
@@ -108,10 +122,20 @@ class RoleForm(forms.Form):
             kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.role = role
-        if role is None or not role.name_from_cloudformation:
+        if role is None:
+            del self.fields["name_from_cloudformation"]
+            del self.fields["confirm_replacement"]  # a new role replaces nothing
+            return
+        if not role.name_from_cloudformation:
             # Only an imported role has a name CloudFormation chose; a role made here, or given a
             # name since, always has its own (going back would replace it under an unknown name).
             del self.fields["name_from_cloudformation"]
+        pending = pending_replacement(role)
+        if pending is not None or offer_replacement_confirmation:
+            field = self.fields["confirm_replacement"]
+            field.widget = forms.CheckboxInput()
+            if pending is not None:  # renamed elsewhere (an import) and not confirmed yet
+                field.help_text = f"Not confirmed yet: {describe_identity_change(pending['from'][-1], pending['to'])}. " + field.help_text
 
     def clean_logical_name(self):
         logical_name = self.cleaned_data["logical_name"]
@@ -143,12 +167,28 @@ class RoleForm(forms.Form):
         cleaned = super().clean()
         if not cleaned.get("applies_to_all_accounts") and not cleaned.get("accounts"):
             self.add_error("accounts", "Choose the accounts this role applies to, or tick “Applies to all accounts”.")
+        if self.role is not None:
+            self._ask_to_confirm_a_replacement(cleaned)
         return cleaned
+
+    def _ask_to_confirm_a_replacement(self, cleaned: dict) -> None:
+        fields = {name: cleaned[name] for name in ("logical_name", "role_name", "path") if name in cleaned}
+        change = replacement_after_edit(role=self.role, fields=fields)
+        if change is None:
+            return
+        self.fields["confirm_replacement"].widget = forms.CheckboxInput()
+        if not cleaned.get("confirm_replacement"):
+            self.add_error(
+                "confirm_replacement",
+                f"This edit changes the role's ARN ({describe_identity_change(*change)}): CloudFormation will "
+                "replace the role. Tick the box to confirm, or undo the change.",
+            )
 
     def service_fields(self) -> dict:
         fields = dict(self.cleaned_data)
         fields.pop("reason")
         fields.pop("accounts")
+        fields.pop("confirm_replacement", None)
         return fields
 
 

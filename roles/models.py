@@ -37,6 +37,10 @@ class RoleDefinition(models.Model):
     managed_policy_arns = models.JSONField(default=list, blank=True)
     tags = models.JSONField(default=dict, blank=True)
     applies_to_all_accounts = models.BooleanField(default=True)
+    # A change of RoleName, Path or logical id makes CloudFormation replace the role (a new ARN).
+    # The editor confirms it on the role form; the plan lifts its block only for exactly this
+    # change: {"from": identity, "to": identity, "by": name, "at": iso time} (plans.replacement).
+    replacement_confirmation = models.JSONField(default=dict, blank=True)
     accounts = models.ManyToManyField("accounts.AssumableAccount", blank=True, related_name="restricted_roles")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,10 +1,14 @@
+import copy
+
 from django.db import transaction
+from django.utils import timezone
 
 from audit.services import Actor, audit_record
 from core import limits
 from core.desired_state import check_desired_state
 from core.services import apply_fields
 from memberships.services import membership_revoke
+from plans import replacement
 from roles.models import InlinePolicy, RoleDefinition
 
 ROLE_FIELDS = (
@@ -55,20 +59,78 @@ def role_create(*, actor: Actor, accounts=None, policies: list[dict] | None = No
     return role
 
 
+def replacement_after_edit(*, role: RoleDefinition, fields: dict) -> tuple[dict, dict] | None:
+    """(identity before, identity after) when these edits change the role's ARN, else None.
+
+    RoleName, Path and the logical id are create-only in CloudFormation: changing any of them makes
+    a new role with a new ARN in every account, which the role form asks the editor to confirm.
+    """
+    edited = copy.copy(role)
+    apply_fields(edited, {k: v for k, v in fields.items() if k in ROLE_FIELDS}, allowed=ROLE_FIELDS)
+    before, after = replacement.role_identity(role), replacement.role_identity(edited)
+    return (before, after) if before != after else None
+
+
+def _rename_record(*, previous: dict, before: dict, after: dict) -> dict:
+    """The record of a change of ARN ``before`` → ``after``, not yet confirmed. A second rename before
+    the first was applied keeps the first one's origins: the live role may still carry any of them."""
+    origins = list(previous.get("from") or []) if previous.get("to") == before else []
+    return {"from": origins + [before], "to": after, "confirmed": False}
+
+
+def pending_replacement(role: RoleDefinition) -> dict | None:
+    """The role's change of ARN that nobody has confirmed yet (made by an import, say), if any."""
+    record = role.replacement_confirmation or {}
+    if record and not record.get("confirmed") and record.get("to") == replacement.role_identity(role):
+        return record
+    return None
+
+
+def _confirm(*, actor: Actor, role: RoleDefinition, reason: str) -> None:
+    record = role.replacement_confirmation
+    record.update(confirmed=True, by=actor.name, at=timezone.now().isoformat())
+    role.save(update_fields=["replacement_confirmation", "updated_at"])
+    audit_record(actor=actor, action="confirm_replacement", object_type="role", obj=role,
+                 before={"identities": record["from"]}, after=record,
+                 reason=reason or f"Replace role {role.logical_name}: "
+                                  f"{replacement.describe_identity_change(record['from'][-1], record['to'])}"
+                 if record["from"] else f"Replace role {role.logical_name} wherever AWS holds it under another name or path")
+
+
 @transaction.atomic
-def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: str = "", **fields) -> RoleDefinition:
+def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: str = "",
+                confirm_replacement: bool = False, **fields) -> RoleDefinition:
+    """Save a role's edits.
+
+    A change of RoleName, Path or logical id makes CloudFormation replace the role (a new ARN). It is
+    recorded on the role; with ``confirm_replacement`` it is also confirmed (audited), which lets a
+    plan replace the role for exactly this change — without it such a plan is blocked. Confirming
+    with no other edit confirms the role's pending change of ARN.
+    """
     role = RoleDefinition.objects.select_for_update().get(pk=role.pk)
     before = role_snapshot(role)
+    identity_before = replacement.role_identity(role)
+    pending = pending_replacement(role)
     apply_fields(role, fields, allowed=ROLE_FIELDS)
     role.full_clean()
+    identity_after = replacement.role_identity(role)
+    renamed = identity_after != identity_before
+    if renamed:
+        role.replacement_confirmation = _rename_record(previous=role.replacement_confirmation or {},
+                                                       before=identity_before, after=identity_after)
     role.save()
     _set_accounts(role, accounts)
     after = role_snapshot(role)
-    if after == before:
-        return role
-    _revoke_memberships_outside_scope(actor=actor, role=role, reason=reason)
-    check_desired_state()
-    audit_record(actor=actor, action="update", object_type="role", obj=role, before=before, after=after, reason=reason)
+    if after != before:
+        _revoke_memberships_outside_scope(actor=actor, role=role, reason=reason)
+        check_desired_state()
+        audit_record(actor=actor, action="update", object_type="role", obj=role, before=before, after=after, reason=reason)
+    if confirm_replacement:
+        if not renamed and pending is None:
+            # The live role differs from this one although nobody renamed it here (a plan said so):
+            # confirming says the role is to become exactly what it is now, whatever AWS holds.
+            role.replacement_confirmation = {"from": [], "to": identity_after, "confirmed": False}
+        _confirm(actor=actor, role=role, reason=reason)
     return role
 
 

@@ -13,7 +13,7 @@ from core import limits
 from core.form_errors import add_service_error
 from core.form_fields import posted_data
 from core.permissions import require
-from core.sudo import require_recent_password
+from core.sudo import confirmation_needed, require_recent_password
 from plans import stack_records
 from roles import cloudformation, selectors, services
 from roles.forms import PolicyDeleteForm, PolicyForm, RoleDeleteForm, RoleForm
@@ -107,14 +107,21 @@ def role_create(request):
 @require("edit")
 def role_edit(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
-    form = RoleForm(posted_data(request), role=role)
+    form = RoleForm(posted_data(request), role=role,
+                    offer_replacement_confirmation=request.GET.get("confirm_replacement") == "1")
     if form.is_valid():
+        if _narrows_accounts(role, form.cleaned_data):
+            ask = confirmation_needed(request, what=f"Narrowing the accounts of role {role.logical_name}",
+                                      next_url=request.get_full_path())
+            if ask is not None:
+                return ask
         try:
             role = services.role_update(
                 actor=Actor.from_user(request.user),
                 role=role,
                 accounts=list(form.cleaned_data["accounts"]),
                 reason=form.cleaned_data["reason"],
+                confirm_replacement=form.cleaned_data["confirm_replacement"],
                 **form.service_fields(),
             )
         except ValidationError as error:
@@ -123,6 +130,16 @@ def role_edit(request, pk: int):
             messages.success(request, f"Role {role.logical_name} saved.")
             return redirect("roles:detail", pk=role.pk)
     return render(request, "roles/role_form.html", {"form": form, "role": role})
+
+
+def _narrows_accounts(role: RoleDefinition, cleaned: dict) -> bool:
+    """True when the edit takes an account away from the role (all accounts → some, or one fewer)."""
+    if cleaned["applies_to_all_accounts"]:
+        return False
+    if role.applies_to_all_accounts:
+        return True
+    kept = {account.pk for account in cleaned["accounts"]}
+    return any(account.pk not in kept for account in role.accounts.all())
 
 
 @require_http_methods(["GET", "POST"])
@@ -197,6 +214,7 @@ def _policy_form_context(role: RoleDefinition, form: PolicyForm, policy: InlineP
 
 @require_http_methods(["GET", "POST"])
 @require("edit")
+@require_recent_password
 def policy_delete(request, pk: int, policy_pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     policy = get_object_or_404(InlinePolicy, pk=policy_pk, role=role)

@@ -25,7 +25,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-import yaml  # noqa: E402
+from core.safe_yaml import YAMLInputError, load_yaml  # noqa: E402
 
 from devtools.fake_aws import DEFAULT_ACCOUNTS, FakeAwsAccounts, create_iam_users, start_fake_accounts  # noqa: E402
 from devtools.processes import (  # noqa: E402
@@ -85,9 +85,8 @@ def fresh_demo_dir() -> None:
 
 def read_yaml(path: Path):
     try:
-        with open(path) as handle:
-            return yaml.safe_load(handle)
-    except yaml.YAMLError as error:
+        return load_yaml(path.read_text(encoding="utf-8"), source=shown(path))
+    except YAMLInputError as error:
         raise DemoError(f"{shown(path)} is not valid YAML: {error}") from None
 
 

@@ -48,6 +48,17 @@ class ConsoleUsers:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Per-person limits and counters live in the cache (core/throttle.py, core/login_audit.py); user ids are
+    reused from test to test, so each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # ``people`` sets eight passwords per test; the production hasher makes that seconds each time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -81,3 +81,11 @@ def test_the_audit_page_shows_whether_the_chain_verifies(client_for, people, his
 def test_the_chain_head_follows_the_newest_row(history):
     head = AuditChainHead.objects.get()
     assert head.sequence == 5 and head.row_hash == history[-1].row_hash
+
+
+def test_a_deleted_chain_head_is_noticed(history):
+    # Without it, the newest rows could be cut off unseen (published heads catch that too: test_audit_heads.py).
+    AuditEvent.objects.filter(pk=history[4].pk)._raw_delete(AuditEvent.objects.db)
+    AuditChainHead.objects.all().delete()
+    report = verify_chain()
+    assert not report.ok and "head record is missing" in report.message

@@ -266,6 +266,7 @@ def queries_for(client, **params) -> int:
 def test_the_list_makes_the_same_number_of_queries_for_more_rows(client_for, people, params):
     client = client_for(people.viewer)
     record()
+    client.get(reverse("audit:list"))  # the chain report is computed once a minute: not part of what is measured
     small = queries_for(client, **params)
     for index in range(40):
         record(object_type=["account", "role", "membership"][index % 3], before={"n": index}, after={"n": index + 1})

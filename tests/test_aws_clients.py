@@ -7,6 +7,7 @@ pytestmark = pytest.mark.usefixtures("fake_aws")
 
 
 def test_a_step_reuses_its_client_per_account_and_service_and_counts_every_call():
+    aws.reset_session_cache()  # no credentials yet: each profile's AssumeRole is one of the step's calls
     prod, cdn = aws.AccountAccess(label="prod", profile="prod"), aws.AccountAccess(label="cdn", profile="cdn")
     step = aws.CallCounter()
 
@@ -16,10 +17,12 @@ def test_a_step_reuses_its_client_per_account_and_service_and_counts_every_call(
     assert aws.caller_account_id(prod, step) == "222222222222"
     assert aws.caller_account_id(prod, step) == "222222222222"
     assert aws.caller_account_id(cdn, step) == "333333333333"
-    assert step.as_dict()["operations"] == {"GetCallerIdentity": 3}
+    assert step.as_dict()["operations"] == {"AssumeRole": 2, "GetCallerIdentity": 3}
+    assert (step.reads, step.writes) == (5, 0)  # fetching credentials changes nothing in AWS
 
 
 def test_another_step_gets_its_own_client_and_its_own_count():
+    aws.reset_session_cache()
     prod = aws.AccountAccess(label="prod", profile="prod")
     first, second = aws.CallCounter(), aws.CallCounter()
 
@@ -27,4 +30,6 @@ def test_another_step_gets_its_own_client_and_its_own_count():
     aws.caller_account_id(prod, first)
     aws.caller_account_id(prod, second)
     aws.caller_account_id(prod, second)
-    assert (first.as_dict()["reads"], second.as_dict()["reads"]) == (1, 2)
+    # The credentials are the session's: fetched once, for the call that first needed them.
+    assert first.as_dict()["operations"] == {"AssumeRole": 1, "GetCallerIdentity": 1}
+    assert second.as_dict()["operations"] == {"GetCallerIdentity": 2}

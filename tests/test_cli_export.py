@@ -164,13 +164,15 @@ def test_the_files_keep_the_original_formats_with_extensions_only_where_set(rich
     assert f"Wrote {tmp_path / 'users.yml'}" in output
 
 
-def test_an_empty_console_exports_files_that_import_again(tmp_path):
+def test_an_empty_console_exports_files_whose_empty_template_the_import_refuses_by_name(tmp_path):
     run("export", tmp_path)
 
-    output = run("import", tmp_path / "config.yml", "--users", tmp_path / "users.yml")
+    # CloudFormation refuses a template without resources, and so does the import (issue 7).
+    with pytest.raises(CommandError, match=r"roles\.cf: the template has no resources"):
+        run("import", tmp_path / "config.yml", "--users", tmp_path / "users.yml")
 
     assert yaml.safe_load((tmp_path / "users.yml").read_text()) == {}
-    assert "0 created" in output
+    assert "Resources" in (tmp_path / "roles.cf").read_text()
 
 
 def test_it_refuses_to_replace_existing_files_unless_forced(tmp_path):

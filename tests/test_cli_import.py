@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -229,6 +229,7 @@ def test_it_imports_the_projects_own_samples_with_yaml_short_forms():
 
 def test_as_records_the_console_user_in_the_history():
     ada = User.objects.create(username="ada")
+    ada.groups.add(Group.objects.get_or_create(name="Admin")[0])  # importing needs the edit capability
     run_import(ORIGINAL / "config.yml", "--users", ORIGINAL / "users.yml", "--as", "ada")
 
     assert set(AuditEvent.objects.values_list("actor", "actor_name")) == {(ada.pk, "ada")}
@@ -587,6 +588,25 @@ def test_template_problems_are_refused_naming_the_resource(files, change, expect
     change(files.template)
     config_path, users_path = files.write()
     assert expected in refused(config_path, "--users", users_path)
+
+
+@pytest.mark.parametrize(
+    "template_text",
+    [
+        '{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {}}',
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n",
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n",
+    ],
+    ids=["json-empty-mapping", "yaml-empty-mapping", "yaml-nothing-under-the-key"],
+)
+def test_a_template_without_resources_is_refused_naming_the_file(files, template_text):
+    files.config["assumable_roles"] = "team-roles.cf"
+    config_path, users_path = files.write(template_text=template_text)
+
+    message = refused(config_path)
+
+    assert "team-roles.cf: the template has no resources (“Resources” is empty); CloudFormation refuses such a template" in message
+    assert RoleDefinition.objects.count() == 0
 
 
 @pytest.mark.parametrize(

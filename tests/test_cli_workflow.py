@@ -14,6 +14,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from accounts.models import AssumableAccount
 from audit.models import AuditEvent
 from audit.services import Actor
 from integrations import aws
@@ -119,6 +120,8 @@ def test_plan_json_prints_one_object_and_queues_the_worker(
         "id": plan.pk, "kind": "converge", "status": "planning", "summary": "Planning…",
         "changes": {"add": 0, "change": 0, "remove": 0}, "blocked": False, "blocks": [], "warnings": [], "error": "",
         "api_calls": {"total": 0, "reads": 0, "writes": 0, "retries": 0},
+        "targets": {"master": None, "accounts": []},  # known once the worker has computed the plan
+        "resources": [], "members": {"add": [], "remove": []}, "unknown_groups": [], "stacks": [],
     }
     assert f"Plan #{plan.pk} requested." in stderr
     assert queued == [plan.pk]
@@ -156,6 +159,40 @@ def test_plan_wait_prints_the_plan_and_what_to_do_next(sample_world, worker):
     assert "  prod: stack create (8 resource changes)" in lines
     assert f"  master: {len(SAMPLE_ACCOUNTS) * len(SAMPLE_ROLES)} groups to create" in lines
     assert f"  Waiting for approval: rolemodel approve {plan.pk} --as <approver>" in lines
+
+
+def test_plan_names_each_change_member_and_unknown_group_in_text_and_json(sample_world, pending_plan, people, worker):
+    services.plan_approve(actor=Actor.from_user(people.approver), plan=pending_plan)
+    rolemodel("apply", pending_plan.pk, "--wait", "--as", "eddie")
+    iam = sample_world.session("master").client("iam")
+    iam.add_user_to_group(GroupName="prod.AdminRole", UserName="finance.ng")  # by hand, behind the console's back
+    iam.create_group(GroupName="legacy.OldRole", Path="/RoleModel/")
+    iam.add_user_to_group(GroupName="legacy.OldRole", UserName="dev.jones")
+    gone = Membership.objects.get(iam_user__user_name="support.lee", account__name="cdn")
+    membership_revoke(actor=Actor.from_user(people.other_editor), membership=gone, reason="moved to the prod team")
+
+    # A group the console never knew that still has members blocks the plan (plans/guards.py); the
+    # plan still names everything it found.
+    out = StringIO()
+    with pytest.raises(CommandError, match="is blocked"):
+        call_command("rolemodel", "plan", "--wait", "--as", "eddie", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert "  master: 2 members to remove" in lines  # the counts stay, and now the names follow them
+    assert "    remove finance.ng from prod.AdminRole (not in the console)" in lines
+    assert "    remove support.lee from cdn.ReadOnlyRole (removed in the console by erin: moved to the prod team)" in lines
+    assert "    remove group legacy.OldRole (unknown to the console; its members go with it: dev.jones)" in lines
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="is blocked"):
+        call_command("rolemodel", "plan", "--wait", "--json", "--as", "eddie", stdout=out)
+    payload = one_json_object(out.getvalue())
+    assert any("legacy.OldRole" in block for block in payload["blocks"])
+    removed = {(m["user"], m["group"]): m["not_in_console"] for m in payload["members"]["remove"]}
+    assert removed == {("finance.ng", "prod.AdminRole"): True, ("support.lee", "cdn.ReadOnlyRole"): False,
+                       ("dev.jones", "legacy.OldRole"): True}
+    assert [g["group"] for g in payload["unknown_groups"]] == ["legacy.OldRole"]
+    assert payload["resources"] == [] and payload["stacks"] == []  # the stacks are as applied
 
 
 def test_a_blocked_plan_says_what_blocks_it(sample_world, worker):
@@ -283,7 +320,8 @@ def test_reject_with_a_comment_closes_the_plan(pending_plan, django_capture_on_c
 def test_reject_is_refused_to_an_editor(plan_row):
     before = database_state()
     message = refused("reject", plan_row.pk, "--as", "erin", "--comment", "no")
-    assert message == f"Plan #{plan_row.pk} was not rejected: Only members of the Approver group reject plans."
+    # refused before the plan is even looked up, like the console's 403 (core/cli/capabilities.py)
+    assert message == "--as erin: Only members of the Approver group reject plans."
     assert database_state() == before
 
 
@@ -359,10 +397,16 @@ def test_apply_wait_json_exits_non_zero_when_the_job_fails(sample_world, pending
     assert "[(master)] Create group prod.AdminRole" in err.getvalue()
 
 
-def test_list_before_any_stack_says_so_for_each_account(sample_world):
-    stdout, _ = rolemodel("list")
-    assert stdout.splitlines() == [line for name in sorted(SAMPLE_ACCOUNTS)
-                                   for line in (f"Account: {name}", "    (No stack yet.)")]
+CONFIG_ORDER = ("prod", "cdn", "staging")  # samples/config.yml; not the alphabetical order
+
+
+def test_list_before_any_stack_prints_nothing_as_the_original_does(sample_world):
+    stdout, stderr = rolemodel("list")
+    assert (stdout, stderr) == ("", "")
+    as_json = one_json_object(rolemodel("list", "--json")[0])
+    assert [(a["name"], a["stack"], a["note"]) for a in as_json["accounts"]] == [
+        (name, False, "No stack yet.") for name in CONFIG_ORDER
+    ]
 
 
 def test_apply_wait_then_list_prints_each_account_and_its_roles(sample_world, pending_plan, people, worker):
@@ -375,12 +419,33 @@ def test_apply_wait_then_list_prints_each_account_and_its_roles(sample_world, pe
     assert Plan.objects.get(pk=pending_plan.pk).status == Plan.Status.APPLIED
     listing, _ = rolemodel("list")
     expected = []
-    for name in sorted(SAMPLE_ACCOUNTS):
+    for name in CONFIG_ORDER:  # the original's format: "Account: <name>", then "<role> (<arn>)" unindented
         expected.append(f"Account: {name}")
-        expected += [f"    {role} (arn:aws:iam::{ACCOUNT_IDS[name]}:role/{role})" for role in sorted(SAMPLE_ROLES)]
+        expected += [f"{role} (arn:aws:iam::{ACCOUNT_IDS[name]}:role/{role})" for role in sorted(SAMPLE_ROLES)]
     assert listing.splitlines() == expected
     as_json = one_json_object(rolemodel("list", "--json")[0])
-    assert [account["name"] for account in as_json["accounts"]] == sorted(SAMPLE_ACCOUNTS)
+    assert [account["name"] for account in as_json["accounts"]] == list(CONFIG_ORDER)
+    prod = as_json["accounts"][0]
+    assert (prod["account_id"], prod["stack"], prod["error"]) == (ACCOUNT_IDS["prod"], True, "")
+    assert {role["logical_id"] for role in prod["roles"]} == set(SAMPLE_ROLES)
+
+
+def test_list_leaves_out_an_account_without_a_stack_and_fails_naming_one_it_cannot_read(
+    sample_world, pending_plan, people, worker
+):
+    services.plan_approve(actor=Actor.from_user(people.approver), plan=pending_plan)
+    rolemodel("apply", pending_plan.pk, "--wait", "--as", "eddie")
+    sample_world.session("cdn").client("cloudformation").delete_stack(StackName="Sample-RoleModel")
+    AssumableAccount.objects.filter(name="staging").update(profile="no-such-profile")
+    aws.reset_session_cache()
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="Could not read 1 account"):
+        call_command("rolemodel", "list", stdout=out)
+
+    assert out.getvalue().splitlines() == ["Account: prod"] + [
+        f"{role} (arn:aws:iam::{ACCOUNT_IDS['prod']}:role/{role})" for role in sorted(SAMPLE_ROLES)
+    ]
 
 
 # ---- bad plan ids -------------------------------------------------------------------------------

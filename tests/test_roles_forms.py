@@ -144,7 +144,9 @@ def test_a_refused_edit_keeps_the_role_and_its_accounts_as_they_were(editor, rol
 def test_a_refused_edit_that_fails_only_the_whole_state_check_changes_nothing(editor, role):
     AccountFactory(name="a" * 70)
     before = desired_state()
-    response = editor.post(reverse("roles:edit", kwargs={"pk": role.pk}), role_form_data(logical_name="R" * 60))
+    # The rename changes the role's ARN, so the editor confirms it; the whole-state check still refuses it.
+    response = editor.post(reverse("roles:edit", kwargs={"pk": role.pk}),
+                           role_form_data(logical_name="R" * 60, confirm_replacement="on"))
     assert "IAM group names are at most 128" in errors_on(response)
     assert desired_state() == before
 

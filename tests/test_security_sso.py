@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation, ValidationError
 from django.test import override_settings
 from django.urls import clear_url_caches, reverse
 
@@ -154,8 +154,46 @@ def test_the_same_claims_again_change_nothing_and_write_no_row(backend, people):
     assert User.objects.filter(username="sam").count() == 1
 
 
-def test_names_are_matched_without_case(backend, people):
-    assert _sign_in_claims(backend, {"preferred_username": "Vera", "groups": ["idp-staff"]}).pk == people.viewer.pk
+def test_names_are_matched_exactly_and_one_differing_only_in_case_is_refused(backend, people):
+    # Until issue 8 "Vera" signed in as vera: names are now matched exactly, after NFKC.
+    assert _sign_in_claims(backend, {"preferred_username": "ｖera", "groups": ["idp-staff"]}).pk == people.viewer.pk
+    users = User.objects.count()
+
+    with pytest.raises(SuspiciousOperation, match="looks too much like the existing console user vera"):
+        _sign_in_claims(backend, {"preferred_username": "Vera", "groups": ["idp-staff"]})
+
+    assert User.objects.count() == users
+
+
+@pytest.mark.parametrize("name", ["root", "stan"])
+def test_a_superuser_or_staff_account_is_never_signed_in_by_the_idp(backend, people, name):
+    User.objects.create_user("stan", is_staff=True)
+    before = list(User.objects.order_by("pk").values_list("username", "is_superuser", "is_staff", "password"))
+
+    with pytest.raises(SuspiciousOperation, match=f"A console user named {name} already exists"):
+        _sign_in_claims(backend, {"preferred_username": name, "groups": ["idp-admins"]})
+
+    assert list(User.objects.order_by("pk").values_list("username", "is_superuser", "is_staff", "password")) == before
+    assert not User.objects.get(username=name).groups.exists()
+    assert not AuditEvent.objects.filter(object_type="console user").exists()
+
+
+def test_the_sync_service_refuses_a_superuser_whoever_calls_it(people):
+    from core.services_users import console_user_sync_from_sso
+
+    with pytest.raises(ValidationError, match="never signs in a superuser or staff account"):
+        console_user_sync_from_sso(console_user=people.superuser, username="root", email="", groups=["Admin"])
+    assert not people.superuser.groups.exists()
+
+
+@pytest.mark.parametrize("name", ["\u0430pril", "apriI", "APRIL"])
+def test_a_look_alike_name_from_the_idp_is_refused(backend, people, name):
+    users = User.objects.count()
+
+    with pytest.raises(SuspiciousOperation, match="looks too much like the existing console user april"):
+        _sign_in_claims(backend, {"preferred_username": name, "groups": ["idp-approvers"]})
+
+    assert User.objects.count() == users
 
 
 @pytest.mark.parametrize("username", [None, "", "has space", "x" * 151, 42])
@@ -228,6 +266,20 @@ def test_a_refused_sign_in_comes_back_to_the_login_page_with_a_message(client, p
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count() == 1
     page = client.get(response["Location"]).content.decode()
     assert "Single sign-on did not sign you in" in page
+
+
+def test_the_idp_naming_a_superuser_signs_nobody_in(client, people, sso_on, monkeypatch):
+    state = parse_qs(urlsplit(client.get("/oidc/authenticate/")["Location"]).query)["state"][0]
+    monkeypatch.setattr(ConsoleOIDCBackend, "get_token", lambda self, payload: {"id_token": "id", "access_token": "access"})
+    monkeypatch.setattr(ConsoleOIDCBackend, "verify_token", lambda self, token, **kwargs: {"sub": "1234"})
+    monkeypatch.setattr(ConsoleOIDCBackend, "get_userinfo", lambda self, access, id_token, payload: {
+        "preferred_username": "root", "groups": ["idp-admins"]})
+
+    response = client.get("/oidc/callback/", {"code": "authorization-code", "state": state})
+
+    assert response.status_code == 302 and response["Location"] == "/login/?sso=failed"
+    assert SESSION_KEY not in client.session
+    assert not people.superuser.groups.exists()
 
 
 # ---- off by default (after the tests above switched it on and back off) -------------------

@@ -12,7 +12,7 @@ from core.cli.workflow import (
     require_capability,
     wait_for_job,
 )
-from plans import services
+from plans import presenting, services
 from plans.models import Job, Plan
 
 
@@ -46,22 +46,49 @@ class PlanSubcommand(Subcommand):
 
 
 def write_plan(command, plan: Plan) -> None:
-    command.stdout.write(f"Plan #{plan.pk}: {plan.get_status_display()}")
-    command.stdout.write(f"  {plan.summary_line}")
+    """The plan for a person at a terminal: the counts, then every change named (plans/presenting.py)."""
+    write = command.stdout.write
+    report = presenting.plan_report(plan)
+    write(f"Plan #{plan.pk}: {plan.get_status_display()}")
+    write(f"  {plan.summary_line}")
     for account in plan.accounts:
         if account["action"] not in ("none", "skip"):
-            command.stdout.write(f"  {account['name']}: stack {account['action']} ({len(account['resources'])} resource changes)")
+            write(f"  {account['name']}: stack {account['action']} ({len(account['resources'])} resource changes)")
+            for change in (c for c in report["resources"] if c["account"] == account["name"]):
+                write(f"    {change['action']} {change['logical_id']} ({change['type']}), "
+                      f"replacement: {change['replacement']}")
+    for note in report["stacks"]:
+        write(f"  stack: {note['message']}")
     master = plan.master or {}
+    members = report["members"]
     for key, label in (("groups_create", "groups to create"), ("policies_put", "group policies to put"),
                        ("members_add", "members to add"), ("members_remove", "members to remove"),
                        ("groups_remove", "groups to remove")):
-        if master.get(key):
-            command.stdout.write(f"  master: {len(master[key])} {label}")
+        if not master.get(key):
+            continue
+        write(f"  master: {len(master[key])} {label}")
+        if key == "members_add":
+            for member in members["add"]:
+                write(f"    add {member['user']} to {member['group']}")
+        elif key == "members_remove":
+            for member in (m for m in members["remove"] if not m["with_group"]):
+                write(f"    remove {member['user']} from {member['group']} ({_whose(member)})")
+        elif key == "groups_remove":
+            unknown = {group["group"] for group in report["unknown_groups"]}
+            for group in master["groups_remove"]:
+                known = "unknown to the console" if group["group"] in unknown else "known to the console"
+                who = f"; its members go with it: {', '.join(group['members'])}" if group["members"] else ""
+                write(f"    remove group {group['group']} ({known}{who})")
     for block in plan.blocks:
-        command.stdout.write(f"  BLOCKED: {block['message']}")
+        write(f"  BLOCKED: {block['message']}")
     for warning in plan.warnings:
-        command.stdout.write(f"  warning: {warning}")
+        write(f"  warning: {warning}")
     if plan.status == Plan.Status.PENDING:
-        command.stdout.write(f"  Waiting for approval: rolemodel approve {plan.pk} --as <approver>")
+        write(f"  Waiting for approval: rolemodel approve {plan.pk} --as <approver>")
 
 
+def _whose(member: dict) -> str:
+    if member["not_in_console"]:
+        return "not in the console"
+    reason = f": {member['reason']}" if member["reason"] else ""
+    return f"removed in the console by {member['removed_by']}{reason}"

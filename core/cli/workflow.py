@@ -7,7 +7,9 @@ from django.core.management.base import CommandError
 
 from audit.services import Actor
 from core.permissions import has_capability
+from plans import presenting
 from plans.models import Job, Plan
+from plans.targets import plan_targets
 
 POLL_SECONDS = 0.5
 
@@ -80,6 +82,9 @@ def plan_payload(plan: Plan) -> dict:
         "warnings": plan.warnings,
         "error": plan.error,
         "api_calls": _calls(job),
+        "targets": plan_targets(plan),
+        # What the plan names one by one (plans/presenting.py): resources, members, unknown groups, stacks.
+        **presenting.plan_report(plan),
     }
 
 

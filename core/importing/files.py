@@ -4,6 +4,7 @@ import json
 import stat
 from pathlib import Path
 
+from core import safe_json
 from core.safe_yaml import YAMLInputError, load_yaml
 from core.validators import control_characters_in_document, control_characters_message, describe_path
 
@@ -83,7 +84,9 @@ def parse_text(text: str, *, source: str):
     """A JSON document when the text starts with ``{``, otherwise YAML (CloudFormation short forms allowed)."""
     if text.lstrip().startswith("{"):
         try:
-            return json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+            return safe_json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+        except safe_json.NonFiniteNumber as error:
+            raise InputFileError(f"{source}: {error}") from None
         except json.JSONDecodeError as error:
             raise InputFileError(f"{source}, line {error.lineno}, column {error.colno}: {error.msg}.") from None
         except _DuplicateKey as error:

@@ -161,6 +161,13 @@ def parse_template(data, *, source: str, master_account_id: str, problems: Probl
     if "Resources" not in data:
         problems.add(f"{source}: the template has no “Resources”.")
         return spec
+    if data["Resources"] is None or data["Resources"] == {}:
+        # CloudFormation refuses a template without resources; importing one would plan the stacks away.
+        problems.add(
+            f"{source}: the template has no resources (“Resources” is empty); CloudFormation refuses such a "
+            "template. List at least one AWS::IAM::Role."
+        )
+        return spec
     resources = expect_mapping(data["Resources"], where=f"{source}, Resources", problems=problems)
     if resources is None:
         return spec

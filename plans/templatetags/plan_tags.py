@@ -4,6 +4,8 @@ from datetime import timezone as dt_timezone
 from django import template
 from django.utils import timezone
 
+from plans import presenting
+
 register = template.Library()
 
 
@@ -49,3 +51,20 @@ def log_time(stamp: str) -> str:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, dt_timezone.utc)
     return timezone.localtime(moment).strftime("%H:%M:%S")
+
+
+@register.filter
+def replacement(resource: dict, account: dict | None = None) -> str:
+    """"yes", "no" or "conditional": whether CloudFormation replaces this resource of ``account``."""
+    return presenting.replacement_label(resource, account)
+
+
+@register.filter
+def stack_notes(plan) -> list[dict]:
+    """Stacks whose status is not a plain *_COMPLETE, with what the plan does about them."""
+    return presenting.stack_notes(plan)
+
+
+@register.filter
+def unknown_group_names(plan) -> set[str]:
+    return {group["group"] for group in presenting.unknown_groups(plan)}

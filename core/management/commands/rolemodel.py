@@ -1,7 +1,11 @@
 """``python manage.py rolemodel <subcommand>``: the original tool's work from the command line."""
+import argparse
+
 from django.core.management.base import BaseCommand
 
 from core.cli import SUBCOMMANDS
+from core.cli.actors import add_actor_argument
+from core.cli.capabilities import check_capability
 
 
 class Command(BaseCommand):
@@ -12,6 +16,11 @@ class Command(BaseCommand):
         for subcommand in SUBCOMMANDS:
             subparser = subparsers.add_parser(subcommand.name, help=subcommand.help, description=subcommand.help)
             subcommand.add_arguments(subparser)
+            try:  # every subcommand takes --as, so that each can be checked like its page (core/cli/capabilities.py)
+                add_actor_argument(subparser)
+            except argparse.ArgumentError:  # the subcommand declared it itself
+                pass
 
     def handle(self, *args, subcommand, **options):
+        check_capability(subcommand, options.get("actor_username"))
         {sub.name: sub for sub in SUBCOMMANDS}[subcommand].handle(self, **options)

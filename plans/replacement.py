@@ -125,5 +125,10 @@ def confirmation_covers(confirmation: dict, *, wanted: dict) -> bool:
     return bool(confirmation.get("confirmed")) and _same_identity(confirmation.get("to") or {}, wanted)
 
 
-def _same_identity(a: dict, b: dict) -> bool:
-    return (a.get("logical_id"), a.get("role_name"), a.get("path") or "/") == (b.get("logical_id"), b.get("role_name"), b.get("path") or "/")
+def _same_identity(confirmed: dict, wanted: dict) -> bool:
+    """A confirmed role that keeps CloudFormation's name (``role_name`` None) is written, in an account
+    where no such name exists yet, under its logical id (``roles.cloudformation.role_resources``):
+    that RoleName is the same definition, not another rename."""
+    names = {None, confirmed.get("logical_id")} if confirmed.get("role_name") is None else {confirmed.get("role_name")}
+    return (confirmed.get("logical_id"), confirmed.get("path") or "/") == (wanted.get("logical_id"), wanted.get("path") or "/") \
+        and wanted.get("role_name") in names

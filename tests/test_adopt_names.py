@@ -122,6 +122,7 @@ def test_the_role_form_lets_an_imported_role_give_up_its_cloudformation_name(peo
     page = client.get(reverse("roles:edit", args=[role.pk]))
     assert page.context["form"]["name_from_cloudformation"].value() is True
     data = {name: field.value() for name, field in ((n, page.context["form"][n]) for n in page.context["form"].fields)}
+    data = {name: value for name, value in data.items() if value is not None}
     data.update(tags="", managed_policy_arns="", accounts=[], reason="A name people can type in Switch Role")
 
     both = client.post(reverse("roles:edit", args=[role.pk]), {**data, "role_name": "SuperUser"})

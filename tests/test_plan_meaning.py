@@ -150,7 +150,7 @@ def test_every_resource_change_says_whether_it_replaces(sample_world, eddie):
 
 def test_a_role_name_change_is_blocked_until_the_rename_is_confirmed(applied, people, eddie, client_for):
     admin = RoleDefinition.objects.get(logical_name="AdminRole")
-    role_update(actor=Actor.from_user(people.other_editor), role=admin, role_name="Administrators", reason="import")
+    role_update(actor=Actor.from_user(people.other_editor), role=admin, role_name="Administrators", name_from_cloudformation=False, reason="import")
 
     blocked = plan_now(eddie)
 
@@ -187,7 +187,7 @@ def test_a_role_name_change_is_blocked_until_the_rename_is_confirmed(applied, pe
 
 def test_a_confirmation_lifts_the_block_only_for_the_rename_it_confirmed(applied, people, eddie):
     admin = RoleDefinition.objects.get(logical_name="AdminRole")
-    role_update(actor=eddie, role=admin, role_name="Administrators", confirm_replacement=True)
+    role_update(actor=eddie, role=admin, role_name="Administrators", name_from_cloudformation=False, confirm_replacement=True)
     role_update(actor=Actor.from_user(people.other_editor), role=admin, path="/ops/", reason="import again")
 
     plan = plan_now(eddie)
@@ -277,7 +277,7 @@ def test_a_teardown_is_never_blocked_by_members_or_replacements(applied, people,
 
 def test_a_replacement_nobody_asked_for_here_is_confirmed_from_the_blocks_link(applied, people, eddie, client_for):
     # The console's role and the live one differ in name without an edit here (as after adopting a stack).
-    RoleDefinition.objects.filter(logical_name="ReadOnlyRole").update(role_name="Reader")
+    RoleDefinition.objects.filter(logical_name="ReadOnlyRole").update(role_name="Reader", name_from_cloudformation=False)
     blocked = plan_now(eddie)
     assert blocked.status == Plan.Status.BLOCKED
     link = next(b["link"] for b in blocked.blocks if b["message"].startswith("Role ReadOnlyRole in prod"))

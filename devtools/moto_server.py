@@ -5,7 +5,14 @@ CloudFormation cannot rename a role in place: it creates the role under the new 
 resources that refer to it (the ``AWS::IAM::Policy`` resources' ``Roles``) at the new role, and
 deletes the old one. moto 5.2.5 calls UpdateRole with the new name instead, which fails with
 ``NoSuchEntity: Role <new name> not found``, so a confirmed rename could not be applied in the fake
-AWS at all. Everything else is moto's own behaviour.
+AWS at all.
+
+And one more: credentials it issued stay valid after ``POST /moto-api/reset``, as credentials AWS
+issued stay valid whatever happens to the account's resources. moto forgets which account an
+assumed role's access key belongs to when it is reset, and a process that still holds those
+credentials (a worker serving several tests) then silently lands in the default account
+123456789012 — which the console, rightly, refuses as the wrong account. Everything else is moto's
+own behaviour.
 
 Run as a script, this file *is* the server: ``python devtools/moto_server.py -H 127.0.0.1 -p 0``
 (the arguments of ``moto_server``).
@@ -47,8 +54,25 @@ def teach_role_replacement() -> None:
     role_class.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
 
 
+def keep_issued_credentials_across_resets() -> None:
+    from moto.iam import models as iam_models
+
+    resolve = iam_models.get_account_id_from
+    known: dict[str, str] = {}
+
+    def get_account_id_from(access_key: str) -> str:
+        account_id = resolve(access_key)
+        if account_id != iam_models.DEFAULT_ACCOUNT_ID:
+            known[access_key] = account_id
+            return account_id
+        return known.get(access_key, account_id)
+
+    iam_models.get_account_id_from = get_account_id_from
+
+
 def main(argv: list[str]) -> None:
     teach_role_replacement()
+    keep_issued_credentials_across_resets()
     from moto.server import main as moto_main
 
     moto_main(argv)

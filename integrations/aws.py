@@ -325,7 +325,9 @@ def _parse_template_text(body: str) -> dict | None:
     made from the original tool's YAML file returns its text verbatim); None when it is neither."""
     try:
         parsed = safe_json.loads(body)
-    except ValueError:  # not JSON (a YAML template), or a number no database could store
+    except safe_json.NonFiniteNumber:  # JSON with a number no database could store: not read as YAML either
+        return None
+    except ValueError:  # not JSON: a YAML template
         try:
             parsed = load_yaml(body, source="the stack's template")
         except YAMLInputError:

@@ -84,3 +84,14 @@ def test_a_role_whose_name_and_path_stay_is_updated_in_place(prod):
     after = roles(iam)
     assert set(after) == set(before)
     assert [role["RoleId"] for role in after.values()] == [role["RoleId"] for role in before.values()]
+
+
+def test_credentials_issued_before_a_reset_still_reach_their_account(fake_aws):
+    """A worker serving several tests holds assumed credentials across the fake AWS's resets; AWS keeps
+    issued credentials valid, and so does the fake (moto alone would answer as 123456789012)."""
+    sts = fake_aws.session("prod").client("sts")
+    before = sts.get_caller_identity()["Account"]
+
+    fake_aws.reset()
+
+    assert before == sts.get_caller_identity()["Account"] == fake_aws.account_id("prod")

@@ -11,24 +11,19 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import services, stack_records, targets
+from plans import dispatch, stack_records, targets
 from plans.access import account_access, master_access
-from plans.jobs import (
-    discard_change_sets_later,
-    ensure_running,
-    job_finish,
-    job_start,
-    run_step_work,
-    step_finish,
-    step_log,
-    step_start,
-)
+from plans.document import StackAction
+from plans.jobs import ensure_running, step_finish, step_log
 from plans.models import Job, JobStep, Plan
+from plans.runner import run_step_work
 from roles.cloudformation import template_body
 
 
 APPLIER = Actor.system("system:apply", source="worker")
-SUCCESS_STATUSES = {"create": ("CREATE_COMPLETE",), "update": ("UPDATE_COMPLETE",), "recreate": ("CREATE_COMPLETE",)}
+SUCCESS_STATUSES = {StackAction.CREATE: ("CREATE_COMPLETE",), StackAction.UPDATE: ("UPDATE_COMPLETE",),
+                    StackAction.RECREATE: ("CREATE_COMPLETE",)}
+STEP_TOTALS = {StackAction.CREATE: 2, StackAction.UPDATE: 2, StackAction.DELETE: 2, StackAction.RECREATE: 4}
 # Stack events older than the step's start (less this, for clocks that disagree) belong to earlier operations.
 EVENT_CLOCK_SKEW = timedelta(minutes=1)
 
@@ -89,38 +84,42 @@ def apply_account(*, step_id: int) -> None:
     """Bring one account's stack to the plan: execute its change set (or delete / recreate), then wait."""
     step = JobStep.objects.select_related("job__plan").get(pk=step_id)
     job, plan = step.job, step.job.plan
-    job_start(job)
+    job.start()
     job.refresh_from_db(fields=["status"])
     if step.status in JobStep.FINISHED_STATUSES or job.status != Job.Status.RUNNING:
         return
     master = _master_model()
     account_plan = _account_plan(plan, step.target)
-    account = _account_model(step.target)
-    access = account_access(account, master)
     counter = aws.CallCounter()
     stack_name = master.stack_name
     action = account_plan["action"]
-    if not step_start(step, total={"create": 2, "update": 2, "delete": 2, "recreate": 4}.get(action, 1)):
+    if not step.start(total=STEP_TOTALS.get(action, 1)):
         return
     step_log(step, f"Starting: {action} stack {stack_name}")
     since = timezone.now() - EVENT_CLOCK_SKEW
+    # Looked up inside the step's work: an account renamed or deleted since the apply was requested
+    # fails this step with the reason, instead of escaping and leaving the step pending.
+    account = None
 
     def work():
+        nonlocal account
+        account = _account_model(step.target)
+        access = account_access(account, master)
         # Before the first write: an edit while the job waited, or a profile repointed in the AWS
         # config file (which no fingerprint sees), would send this step to another account.
         targets.ensure_unchanged(label=step.target, recorded=(plan.desired_state.get("accounts") or {}).get(step.target),
                                  current=targets.account_target(account, master))
         targets.verify_reached(access, counter, expected=account_plan.get("account_id", ""))
         step_log(step, f"Credentials are in account {account_plan['account_id']}, as planned")
-        if action in ("create", "update"):
+        if action in (StackAction.CREATE, StackAction.UPDATE):
             _execute_change_set(access, counter, step, change_set_id=account_plan["change_set_id"], stack_name=stack_name,
                                 expected=SUCCESS_STATUSES[action], since=since)
-        elif action == "delete":
+        elif action == StackAction.DELETE:
             ensure_running(job.pk)
             aws.stack_delete(access, counter, stack_name=stack_name)
             step_log(step, "Deleting the stack", done_delta=1)
             _wait_for(access, counter, step, stack_name, ("DELETE_COMPLETE",), since=since)
-        elif action == "recreate":
+        elif action == StackAction.RECREATE:
             ensure_running(job.pk)
             aws.stack_delete(access, counter, stack_name=stack_name)
             step_log(step, f"Deleting the stack left in {account_plan.get('recovering_from', 'a failed state')}", done_delta=1)
@@ -133,12 +132,12 @@ def apply_account(*, step_id: int) -> None:
             )
             step_log(step, "Created a new CREATE change set", done_delta=1)
             _execute_change_set(access, counter, step, change_set_id=change_set["id"], stack_name=stack_name,
-                                expected=SUCCESS_STATUSES["recreate"], since=since)
+                                expected=SUCCESS_STATUSES[StackAction.RECREATE], since=since)
         # The stack changed: keep its new template and role names, so the next plan need not read them.
         step_log(step, stack_records.refresh_after_apply(access, counter, account=account, stack_name=stack_name))
 
     error = run_step_work(step, work, label=step.target)
-    if error is None or error:
+    if account is not None and (error is None or error):
         stack_records.forget(account=account)  # whatever the stack is now, the next plan reads it afresh
     if error is None:
         return  # declared abandoned: the reaper recorded the failure; start nothing more
@@ -151,15 +150,8 @@ def start_master_step_when_accounts_done(job: Job) -> None:
     unfinished = JobStep.objects.filter(job=OuterRef("pk")).exclude(target=JobStep.MASTER).exclude(
         status__in=JobStep.FINISHED_STATUSES
     )
-    claimed = (
-        Job.objects.filter(pk=job.pk, master_step_started=False)
-        .exclude(Exists(unfinished))
-        .update(master_step_started=True)
-    )
-    if claimed:
-        from plans.tasks import apply_master_task
-
-        transaction.on_commit(lambda: apply_master_task.delay(job.pk))
+    if job.claim_master_step(unfinished_accounts=Exists(unfinished)):
+        dispatch.master_step_after_commit(job)
 
 
 def _iam_operations(master_plan: dict) -> list[tuple[str, str, dict]]:
@@ -198,7 +190,7 @@ def apply_master(*, job_id: int) -> None:
     step = job.steps.get(target=JobStep.MASTER)
     if step.status in JobStep.FINISHED_STATUSES or job.is_finished:
         return
-    job_start(job)
+    job.start()
     job.refresh_from_db(fields=["status"])
     if job.status != Job.Status.RUNNING:
         return
@@ -213,7 +205,7 @@ def apply_master(*, job_id: int) -> None:
     counter = aws.CallCounter()
     master = _master_model()
     access = master_access(master)
-    if not step_start(step, total=len(operations)):
+    if not step.start(total=len(operations)):
         return
     def work():
         if operations:  # groups written in another account would grant access nobody approved
@@ -236,13 +228,11 @@ def apply_master(*, job_id: int) -> None:
 
 def _finish(job: Job, plan: Plan, *, error: str) -> None:
     with transaction.atomic():
-        if not job_finish(job, error=error):
+        if not job.finish(error=error):
             return  # it had already ended (declared abandoned): that outcome stands
         if error:
-            transaction.on_commit(lambda: discard_change_sets_later(failed_apply_job_id=job.pk))
-        Plan.objects.filter(pk=plan.pk, status=Plan.Status.APPLYING).update(
-            status=Plan.Status.APPLY_FAILED if error else Plan.Status.APPLIED
-        )
+            dispatch.discard_after_commit(failed_apply_job_id=job.pk)
+        plan.finish_applying(error=error)
         job.refresh_from_db()
         audit_record(
             actor=APPLIER,
@@ -254,21 +244,15 @@ def _finish(job: Job, plan: Plan, *, error: str) -> None:
         )
 
 
-def discard_unexecuted_change_sets(*, job_id: int) -> list[str]:
-    """After a failed apply, delete the change sets its account steps did not execute, and a stack
-    only such a change set made, so nothing stale waits in an account: the plan is dead, and the
-    next plan makes fresh change sets. Returns the accounts cleaned."""
-    job = Job.objects.select_related("plan").get(pk=job_id)
-    if job.status != Job.Status.FAILED:
-        return []
-    unfinished = job.steps.exclude(target=JobStep.MASTER).exclude(status=JobStep.Status.SUCCEEDED)
-    entries = [_account_plan(job.plan, step.target) for step in unfinished]
-    return services.discard_account_change_sets(entries, only_unexecuted=True, job=job)
-
-
 def _master_model() -> MasterAccount:
     return MasterAccount.load()
 
 
 def _account_model(name: str) -> AssumableAccount:
-    return AssumableAccount.objects.get(name=name)
+    try:
+        return AssumableAccount.objects.get(name=name)
+    except AssumableAccount.DoesNotExist:
+        raise targets.TargetChanged(
+            f"{name}: the account is no longer in the console (renamed or deleted after the plan was made); "
+            "nothing was written. Request a new plan."
+        ) from None

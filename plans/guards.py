@@ -13,12 +13,11 @@
 
 A teardown is never blocked here: removing everything is what it is for.
 """
-from django.urls import reverse
-
 from accounts.models import AssumableAccount
 from audit.models import AuditEvent
 from audit.selectors import membership_removals
 from plans import replacement
+from plans.document import Block, block
 from roles.models import RoleDefinition
 
 ROLE = replacement.ROLE
@@ -45,12 +44,15 @@ def role_renames(confirmations: dict[str, dict]) -> dict[str, list[str]]:
     return renames
 
 
-def _role_link(logical_id: str) -> str:
-    role = RoleDefinition.objects.filter(logical_name=logical_id).only("pk").first()
-    return reverse("roles:edit", args=[role.pk]) + "?confirm_replacement=1" if role else reverse("roles:list")
+def _role_block(message: str, logical_id: str) -> Block:
+    """Leads to the role's form, where the replacement is confirmed; to the roles when it is gone."""
+    role_id = RoleDefinition.objects.filter(logical_name=logical_id).values_list("pk", flat=True).first()
+    if role_id is None:
+        return block(message, "roles")
+    return block(message, "role", id=role_id, confirm_replacement=True)
 
 
-def role_replacement_blocks(account_plans: list[dict], confirmations: dict[str, dict]) -> list[dict]:
+def role_replacement_blocks(account_plans: list[dict], confirmations: dict[str, dict]) -> list[Block]:
     """A block for each role a plan would replace without a confirmation; confirmed ones are marked.
 
     Reads each resource change's ``before``/``after`` (so call it before they are dropped) and its
@@ -73,8 +75,7 @@ def role_replacement_blocks(account_plans: list[dict], confirmations: dict[str, 
             if replacement.confirmation_covers(confirmations.get(change["logical_id"]) or {}, wanted=wanted):
                 change["confirmed"] = True
                 continue
-            blocks.append({"message": _replacement_message(account, change, live, wanted),
-                           "link": _role_link(change["logical_id"])})
+            blocks.append(_role_block(_replacement_message(account, change, live, wanted), change["logical_id"]))
     return blocks
 
 
@@ -117,7 +118,7 @@ def group_removal_blocks(master_plan: dict, confirmations: dict[str, dict]) -> l
     for group in unexplained:
         if all((user, group["group"]) in revoked for user in group["members"]):
             continue  # every member was revoked in the console, by name, with a reason
-        blocks.append({"message": _group_message(group, revoked), "link": reverse("roles:list")})
+        blocks.append(block(_group_message(group, revoked), "roles"))
     return blocks
 
 

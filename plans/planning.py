@@ -1,11 +1,8 @@
 """Computing a plan: read AWS, compare with the desired state, prepare change sets."""
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlencode
 
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import AssumableAccount, MasterAccount
 from audit.selectors import membership_removals
@@ -13,30 +10,18 @@ from audit.services import Actor, audit_record
 from core import limits
 from core.desired_state import desired_state_problems
 from integrations import aws
-from plans import desired, diff, guards, normalize, presenting, stack_records, targets
+from plans import desired, diff, dispatch, document, guards, presenting, stack_records, targets
 from plans.access import account_access, master_access
-from plans.jobs import (
-    JobAbandoned,
-    discard_change_sets_later,
-    ensure_running,
-    job_finish,
-    job_start,
-    step_finish,
-    step_log,
-    step_start,
-)
+from plans.document import CHANGE_SET_ACTIONS, block
+from plans.jobs import ensure_running, step_finish, step_log
 from plans.models import Job, JobStep, Plan
+from plans.runner import run_guarded
 from roles.cloudformation import template_body
 
 logger = logging.getLogger(__name__)
 
 PLANNER = Actor.system("system:planner", source="worker")
-MASTER_PARAMETER = "AssumingAccountID"
 MASTER_LABEL = "master"  # how AWS errors name the master account (plans.access.master_access)
-BUSY_STATUSES_OK = ("REVIEW_IN_PROGRESS",)
-# States a stack cannot be updated from: it is deleted and created again.
-RECREATE_STATUSES = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED")
-BLOCKING_STATUSES = ("UPDATE_ROLLBACK_FAILED",)
 PARALLEL_ACCOUNTS = 8
 
 
@@ -57,109 +42,6 @@ def _store_account_id(model, object_type: str, account_id: str) -> None:
                  after=model.snapshot(), reason="Account id read from AWS (GetCallerIdentity)")
 
 
-def _account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_id: str, teardown: bool,
-                  renames: dict | None = None) -> dict:
-    """Decide what happens to one account's stack and which resources change.
-
-    Templates are compared by meaning (plans.normalize): a difference of form alone is no change and
-    makes no change set. An update sends the wanted template written as the live one wherever the two
-    mean the same, so that CloudFormation, too, sees only the real changes.
-    """
-    plan = {"name": name, "account_id": entry["account_id"], "action": "none", "stack_status": live.status if live else "",
-            "resources": [], "change_set_id": "", "change_set_type": "", "created_stack": False, "blocks": [],
-            "parameters": {MASTER_PARAMETER: master_id}}
-    if not entry["enabled"]:
-        plan["action"] = "skip"
-        return plan
-    exists = live is not None and live.status not in ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE")
-    if live is not None and live.status.endswith("_IN_PROGRESS") and live.status not in BUSY_STATUSES_OK:
-        plan["blocks"].append(f"Account {name}: stack is busy ({live.status}); plan again when it has finished.")
-        return plan
-    if live is not None and live.status in BLOCKING_STATUSES:
-        plan["blocks"].append(
-            f"Account {name}: stack is {live.status}; continue the rollback in CloudFormation, then plan again."
-        )
-        return plan
-    if teardown:
-        if live is not None and live.status != "DELETE_COMPLETE":
-            plan["action"] = "delete"
-            plan["resources"] = diff.resource_changes(live.template, None)
-        return plan
-
-    wanted = entry["template"]
-    has_resources = bool(wanted.get("Resources"))
-    plan["template"] = wanted
-    if live is not None and live.status in RECREATE_STATUSES:
-        plan["action"] = "recreate" if has_resources else "delete"
-        plan["resources"] = diff.resource_changes(None, wanted)
-        plan["recovering_from"] = live.status
-        return plan
-    if not exists:
-        if has_resources:
-            plan["action"] = "create"
-            plan["change_set_type"] = "CREATE"
-            plan["created_stack"] = live is None
-            plan["resources"] = diff.resource_changes(None, wanted)
-        return plan
-    if not has_resources:
-        plan["action"] = "delete"
-        plan["resources"] = diff.resource_changes(live.template, None)
-        return plan
-    same_template = live.template is not None and normalize.same_template(live.template, wanted)
-    same_parameters = live.parameters.get(MASTER_PARAMETER) == master_id
-    if same_template and same_parameters:
-        return plan
-    plan["action"] = "update"
-    plan["change_set_type"] = "UPDATE"
-    plan["template"] = normalize.keep_live_form(live.template, wanted)
-    plan["resources"] = diff.resource_changes(live.template, plan["template"], renames=renames)
-    if not same_parameters:
-        plan["parameter_change"] = {"before": live.parameters.get(MASTER_PARAMETER, ""), "after": master_id}
-    return plan
-
-
-def _master_plan(*, document: dict, live: aws.LiveIam, teardown: bool, protected_prefixes: set) -> dict:
-    """Groups, group policies and members to create, change or remove in the master account."""
-    wanted = document["groups"]
-    master = {"groups_create": [], "groups_remove": [], "policies_put": [], "policies_remove": [],
-              "members_add": [], "members_remove": []}
-    members_live = {}
-    for user, groups in live.users.items():
-        for group in groups:
-            members_live.setdefault(group, set()).add(user)
-
-    for group in sorted(live.groups):
-        if group in wanted:
-            continue
-        if not teardown and group.split(".", 1)[0] in protected_prefixes:
-            continue  # a disabled account's groups are left as they are
-        master["groups_remove"].append({
-            "group": group,
-            "members": sorted(members_live.get(group, set())),
-            "policies": sorted(live.groups[group]["policies"]),
-        })
-    for group, spec in sorted(wanted.items()):
-        live_group = live.groups.get(group)
-        if live_group is None:
-            master["groups_create"].append({"group": group, "account": spec["account"], "role": spec["role"]})
-        live_policies = live_group["policies"] if live_group else {}
-        current = live_policies.get(spec["policy_name"])
-        if current is None or not normalize.same_policy(current, spec["policy"]):
-            master["policies_put"].append({
-                "group": group, "policy_name": spec["policy_name"], "document": spec["policy"], "before": current,
-                "diff": diff.unified_diff(current, spec["policy"], name=spec["policy_name"]),
-            })
-        for other in sorted(set(live_policies) - {spec["policy_name"]}):
-            master["policies_remove"].append({"group": group, "policy_name": other})
-        wanted_members = {member["user"]: member for member in spec["members"]}
-        current_members = members_live.get(group, set()) if live_group else set()
-        for user in sorted(set(wanted_members) - current_members):
-            master["members_add"].append({"group": group, **wanted_members[user]})
-        for user in sorted(current_members - set(wanted_members)):
-            master["members_remove"].append({"group": group, "user": user})
-    return master
-
-
 def _say_who_removed(members_remove: list[dict]) -> None:
     """Add who removed each membership and why, from its audit row (none when it was removed in AWS by hand)."""
     removals = membership_removals({(entry["user"], entry["group"]) for entry in members_remove})
@@ -167,10 +49,6 @@ def _say_who_removed(members_remove: list[dict]) -> None:
         row = removals.get((entry["user"], entry["group"]))
         if row is not None:
             entry.update(removed_by=row.actor_name, reason=row.reason, removed_at=row.created_at.isoformat())
-
-
-def _iam_user_search_link(user: str) -> str:
-    return reverse("memberships:iam_user_list") + "?" + urlencode({"q": user})
 
 
 def _master_blocks(*, document: dict, live: aws.LiveIam, master: dict, quota: int, live_group_total: int) -> list[dict]:
@@ -184,32 +62,17 @@ def _master_blocks(*, document: dict, live: aws.LiveIam, master: dict, quota: in
     for user, groups in sorted(users_wanted.items()):
         if user not in live.users:
             hint = f" (AWS has “{live_users_lower[user.lower()]}”: IAM user names are case-sensitive)" if user.lower() in live_users_lower else ""
-            blocks.append({"message": f"IAM user {user} does not exist in the master account{hint}.",
-                           "link": _iam_user_search_link(user)})
+            blocks.append(block(f"IAM user {user} does not exist in the master account{hint}.", "iam_user", q=user))
             continue
         other_groups = {g for g in live.users[user] if g not in live.groups}
         total = len(other_groups) + len(groups)
         if total > limits.GROUPS_PER_USER_MAX:
-            blocks.append({"message": f"{user} would be in {total} groups ({len(other_groups)} outside /RoleModel/); "
-                                      f"IAM allows {limits.GROUPS_PER_USER_MAX}.",
-                           "link": _iam_user_search_link(user)})
+            blocks.append(block(f"{user} would be in {total} groups ({len(other_groups)} outside /RoleModel/); "
+                                f"IAM allows {limits.GROUPS_PER_USER_MAX}.", "iam_user", q=user))
     after = live_group_total + len(master["groups_create"]) - len(master["groups_remove"])
     if after > quota:
-        blocks.append({"message": f"The master account would hold {after} IAM groups; its quota is {quota}.",
-                       "link": reverse("roles:list")})
+        blocks.append(block(f"The master account would hold {after} IAM groups; its quota is {quota}.", "roles"))
     return blocks
-
-
-def summarize(accounts: list[dict], master: dict) -> dict:
-    summary = {"add": 0, "change": 0, "remove": 0}
-    for account in accounts:
-        for resource in account["resources"]:
-            summary[resource["action"]] += 1
-    summary["add"] += len(master["groups_create"]) + len(master["members_add"])
-    summary["add"] += sum(1 for put in master["policies_put"] if put["before"] is None)
-    summary["change"] += sum(1 for put in master["policies_put"] if put["before"] is not None)
-    summary["remove"] += len(master["groups_remove"]) + len(master["members_remove"]) + len(master["policies_remove"])
-    return summary
 
 
 def _read_accounts(accounts_by_name: dict, master_model, counters) -> dict:
@@ -273,89 +136,102 @@ def plan_compute(*, plan_id: int) -> None:
        the master's IAM state (paginated).
     4. Diff accounts and master; collect blocks (red) and warnings (amber).
     5. Unless blocked, create a change set per account with a create or update.
-    6. Store the plan; supersede older open plans and discard their change sets.
+    6. Store the plan; supersede older plans still waiting and discard their change sets.
     """
     plan = Plan.objects.get(pk=plan_id)
     job = plan.jobs.get(kind=Job.Kind.PLAN)
-    if not job_start(job):
+    if not job.start():
         return
     master_model = MasterAccount.load()
-    teardown = plan.kind == Plan.Kind.TEARDOWN
     counters = {JobStep.MASTER: aws.CallCounter()}
     for account in AssumableAccount.objects.all():
         counters[account.name] = aws.CallCounter()
     steps = {step.target: step for step in job.steps.all()}
-    account_plans = []
-    try:
-        for step in steps.values():
-            step_start(step, total=2)
-        with transaction.atomic():
-            _resolve_account_ids(master_model, counters)
-        accounts_by_name = {account.name: account for account in AssumableAccount.objects.all()}
-        # Stacks first: the desired templates and group policies name the roles as they live there.
-        reads = _read_accounts(accounts_by_name, master_model, counters)
-        live_stacks = {name: read.live for name, read in reads.items()}
-        for name, read in reads.items():
-            if name in steps:
-                step_log(steps[name], _read_message(read), done_delta=1)
-        document = desired.desired_state_document(teardown=teardown)
-        master_access_ = master_access(master_model)
-        live_iam = aws.iam_read(master_access_, counters[JobStep.MASTER], group_path=limits.GROUP_PATH)
-        quota = aws.group_quota(master_access_, counters[JobStep.MASTER])
-        step_log(steps[JobStep.MASTER], f"Read {len(live_iam.groups)} /RoleModel/ groups and {len(live_iam.users)} users",
-                 done_delta=1)
-        wrong = _wrong_accounts(document=document, live_stacks=live_stacks, live_iam=live_iam,
-                                accounts_by_name=accounts_by_name, master_model=master_model, counters=counters)
-        if wrong:
-            raise targets.WrongAccount("; ".join(wrong))
+    computed = {"account_plans": []}  # filled as the work goes: a failure discards the change sets made
 
-        confirmations = guards.role_confirmations()
-        renames = guards.role_renames(confirmations)
-        account_plans = [
-            _account_plan(name=name, entry=entry, live=live_stacks.get(name), master_id=master_model.account_id,
-                          teardown=teardown, renames=renames)
-            for name, entry in sorted(document["accounts"].items())
-        ]
-        protected = {name for name, entry in document["accounts"].items() if not entry["enabled"]}
-        master_plan = _master_plan(document=document, live=live_iam, teardown=teardown, protected_prefixes=protected)
-        _say_who_removed(master_plan["members_remove"])
-        presenting.mark_groups_unknown_to_console(master_plan["groups_remove"])
-        blocks = [{"message": message, "link": reverse("accounts:list")} for a in account_plans for message in a["blocks"]]
-        if not teardown:
-            blocks += guards.role_replacement_blocks(account_plans, confirmations)
-            blocks += guards.group_removal_blocks(master_plan, confirmations)
-            blocks += [{"message": problem, "link": reverse("core:dashboard")} for problem in desired_state_problems()]
-            blocks += _master_blocks(document=document, live=live_iam, master=master_plan, quota=quota,
-                                     live_group_total=_all_group_count(live_iam))
-        if not master_model.account_id:
-            blocks.append({"message": "The master account id is not known.", "link": reverse("accounts:master_edit")})
-        warnings = [w for a in account_plans for r in a["resources"] for w in diff.resource_warnings(a["name"], r)]
-        summary = summarize(account_plans, master_plan)
-
-        if not blocks:
-            _create_change_sets(plan, job, account_plans, accounts_by_name, master_model, counters, steps)
-            guards.apply_change_set_replacements(account_plans)
-            if not teardown:  # AWS may see a replacement the table did not: it blocks just the same
-                blocks += guards.role_replacement_blocks(account_plans, confirmations)
-        for account_plan in account_plans:
-            for resource in account_plan["resources"]:
-                resource.pop("before", None)
-                resource.pop("after", None)
-    except JobAbandoned:
+    error = run_guarded(
+        lambda: _compute(plan, job, master_model, counters, steps, computed),
+        internal_error=lambda failure: f"Internal error: {failure.__class__.__name__}: {failure}",
+        what=f"plan {plan.pk}",
+    )
+    if error is None:
         return  # declared abandoned meanwhile: the reaper recorded the failure and discards our change sets
-    except aws.AwsError as error:
-        _fail_plan(plan, job, steps, counters, account_plans, str(error))
+    if error:
+        _fail_plan(plan, job, steps, counters, computed["account_plans"], error)
         return
-    except Exception as error:  # a bug must still leave the job marked failed with the reason
-        logger.exception("plan %s failed", plan.pk)
-        _fail_plan(plan, job, steps, counters, account_plans, f"Internal error: {error.__class__.__name__}: {error}")
-        return
+    _store_plan(plan, job, steps, counters, **{k: v for k, v in computed.items() if k != "account_plans"},
+                account_plans=computed["account_plans"])
 
+
+def _compute(plan: Plan, job: Job, master_model: MasterAccount, counters: dict, steps: dict, computed: dict) -> None:
+    """Steps 1-5 of :func:`plan_compute`; what it finds goes into ``computed``."""
+    teardown = plan.kind == Plan.Kind.TEARDOWN
+    for step in steps.values():
+        step.start(total=2)
+    with transaction.atomic():
+        _resolve_account_ids(master_model, counters)
+    accounts_by_name = {account.name: account for account in AssumableAccount.objects.all()}
+    # Stacks first: the desired templates and group policies name the roles as they live there.
+    reads = _read_accounts(accounts_by_name, master_model, counters)
+    live_stacks = {name: read.live for name, read in reads.items()}
+    for name, read in reads.items():
+        if name in steps:
+            step_log(steps[name], _read_message(read), done_delta=1)
+    wanted = desired.desired_state_document(teardown=teardown)
+    master_access_ = master_access(master_model)
+    live_iam = aws.iam_read(master_access_, counters[JobStep.MASTER], group_path=limits.GROUP_PATH)
+    quota = aws.group_quota(master_access_, counters[JobStep.MASTER])
+    step_log(steps[JobStep.MASTER], f"Read {len(live_iam.groups)} /RoleModel/ groups and {len(live_iam.users)} users",
+             done_delta=1)
+    wrong = _wrong_accounts(document=wanted, live_stacks=live_stacks, live_iam=live_iam,
+                            accounts_by_name=accounts_by_name, master_model=master_model, counters=counters)
+    if wrong:
+        raise targets.WrongAccount("; ".join(wrong))
+
+    confirmations = guards.role_confirmations()
+    renames = guards.role_renames(confirmations)
+    account_plans = computed["account_plans"]
+    account_plans.extend(
+        document.account_plan(name=name, entry=entry, live=live_stacks.get(name), master_id=master_model.account_id,
+                              teardown=teardown, renames=renames)
+        for name, entry in sorted(wanted["accounts"].items())
+    )
+    protected = {name for name, entry in wanted["accounts"].items() if not entry["enabled"]}
+    master_plan = document.master_plan(document=wanted, live=live_iam, teardown=teardown, protected_prefixes=protected)
+    _say_who_removed(master_plan["members_remove"])
+    presenting.mark_groups_unknown_to_console(master_plan["groups_remove"])
+    blocks = [block(message, "accounts") for a in account_plans for message in a["blocks"]]
+    if not teardown:
+        blocks += guards.role_replacement_blocks(account_plans, confirmations)
+        blocks += guards.group_removal_blocks(master_plan, confirmations)
+        blocks += [block(problem, "dashboard") for problem in desired_state_problems()]
+        blocks += _master_blocks(document=wanted, live=live_iam, master=master_plan, quota=quota,
+                                 live_group_total=_all_group_count(live_iam))
+    if not master_model.account_id:
+        blocks.append(block("The master account id is not known.", "master"))
+    warnings = [w for a in account_plans for r in a["resources"] for w in diff.resource_warnings(a["name"], r)]
+    summary = document.summarize(account_plans, master_plan)
+
+    if not blocks:
+        _create_change_sets(plan, job, account_plans, accounts_by_name, master_model, counters, steps)
+        guards.apply_change_set_replacements(account_plans)
+        if not teardown:  # AWS may see a replacement the table did not: it blocks just the same
+            blocks += guards.role_replacement_blocks(account_plans, confirmations)
+    for account_plan in account_plans:
+        for resource in account_plan["resources"]:
+            resource.pop("before", None)
+            resource.pop("after", None)
+    computed.update(document=wanted, master_plan=master_plan, blocks=blocks, warnings=warnings, summary=summary)
+
+
+def _store_plan(plan: Plan, job: Job, steps: dict, counters: dict, *, document: dict, account_plans: list,
+                master_plan: dict, blocks: list, warnings: list, summary: dict) -> None:
+    """Step 6 of :func:`plan_compute`."""
     has_changes = any(summary.values())
     status = Plan.Status.BLOCKED if blocks else Plan.Status.PENDING if has_changes else Plan.Status.NO_CHANGES
     with transaction.atomic():
-        if not Plan.objects.filter(pk=plan.pk, status=Plan.Status.PLANNING).update(
-            status=status, planned_at=timezone.now(), fingerprint=desired.fingerprint(document), desired_state=document,
+        if not plan.finish_planning(
+            status=status, fingerprint=desired.fingerprint(document), desired_state=document,
             editors=desired.editors_since_last_apply(), summary=summary, accounts=account_plans, master=master_plan,
             editor_ids=desired.editor_ids_since_last_apply(),
             blocks=blocks, warnings=warnings, created_change_sets=[],
@@ -363,19 +239,19 @@ def plan_compute(*, plan_id: int) -> None:
             return  # declared abandoned while we finished: its failure stands
         for target, step in steps.items():
             step_finish(step, counter=counters.get(target))
-        job_finish(job)
-        superseded = list(
-            Plan.objects.filter(status__in=(Plan.Status.PENDING, Plan.Status.BLOCKED, Plan.Status.APPROVED), pk__lt=plan.pk)
-            .values_list("pk", flat=True)
+        job.finish()
+        candidates = list(
+            Plan.objects.filter(status__in=Plan.SUPERSEDABLE_STATUSES, pk__lt=plan.pk).values_list("pk", flat=True)
         )
-        Plan.objects.filter(pk__in=superseded).update(status=Plan.Status.SUPERSEDED)
+        # Each conditional: a plan that started applying since the read runs on, its change sets kept.
+        superseded = [old for old in candidates if Plan(pk=old).supersede()]
         plan.refresh_from_db()
         audit_record(actor=PLANNER, action="plan_computed", object_type="plan", obj=plan,
                      after={"status": status, "summary": summary, "blocks": len(blocks)}, reason=plan.summary_line)
         for old in superseded:
             audit_record(actor=PLANNER, action="plan_superseded", object_type="plan", object_id=str(old),
                          object_repr=f"plan #{old}", reason=f"Superseded by plan #{plan.pk}")
-            transaction.on_commit(lambda old=old: discard_change_sets_later(plan_id=old))
+            dispatch.discard_after_commit(plan_id=old)
 
 
 def _all_group_count(live: aws.LiveIam) -> int:
@@ -395,7 +271,7 @@ def _create_change_sets(plan, job, account_plans, accounts_by_name, master_model
             tags={"rolemodel:plan": str(plan.pk)},
         )
 
-    todo = [a for a in account_plans if a["action"] in ("create", "update")]
+    todo = [a for a in account_plans if a["action"] in CHANGE_SET_ACTIONS]
     if not todo:
         return
     ensure_running(job.pk)
@@ -424,17 +300,15 @@ def _fail_plan(plan, job, steps, counters, account_plans, reason: str) -> None:
     created = [{"name": a["name"], "change_set_id": a["change_set_id"], "created_stack": a["created_stack"]}
                for a in account_plans if a.get("change_set_id")]
     with transaction.atomic():
-        if not Plan.objects.filter(pk=plan.pk, status=Plan.Status.PLANNING).update(
-            status=Plan.Status.FAILED, error=reason, planned_at=timezone.now(), accounts=created, created_change_sets=[]
-        ):
+        if not plan.fail_planning(reason=reason, accounts=created, created_change_sets=[]):
             return  # declared abandoned meanwhile: the reaper recorded the failure
         if created:
-            transaction.on_commit(lambda: discard_change_sets_later(plan_id=plan.pk))
+            dispatch.discard_after_commit(plan_id=plan.pk)
         for target, step in steps.items():
             label = MASTER_LABEL if target == JobStep.MASTER else target
             if step.status != JobStep.Status.SUCCEEDED:
                 failed_here = reason.startswith(f"{label}:")
                 step_finish(step, counter=counters.get(target), error=reason if failed_here else "",
                             status=JobStep.Status.FAILED if failed_here else JobStep.Status.SKIPPED)
-        job_finish(job, error=reason)
+        job.finish(error=reason)
         audit_record(actor=PLANNER, action="plan_failed", object_type="plan", obj=plan, reason=reason)

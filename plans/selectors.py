@@ -30,8 +30,7 @@ def plan_is_stale(plan: Plan) -> bool:
 
 
 def open_plans() -> QuerySet:
-    return plans_list().filter(status__in=(Plan.Status.PLANNING, Plan.Status.PENDING, Plan.Status.BLOCKED,
-                                           Plan.Status.APPROVED, Plan.Status.APPLYING))
+    return plans_list().filter(status__in=Plan.OPEN_STATUSES)
 
 
 def running_jobs() -> QuerySet:

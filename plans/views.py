@@ -63,7 +63,7 @@ def _plan_context(request, plan: Plan) -> dict:
         "apply_jobs": plan.jobs.filter(kind=Job.Kind.APPLY),
         "can_decide": not refusal,
         "approval_refusal": refusal,
-        "can_reject": has_capability(request.user, "approve") and plan.status in (Plan.Status.PENDING, Plan.Status.BLOCKED),
+        "can_reject": has_capability(request.user, "approve") and plan.status in Plan.REJECTABLE_STATUSES,
         "can_apply": _can_apply(request.user) and plan.status == Plan.Status.APPROVED,
         "stale": plan.status in (Plan.Status.PENDING, Plan.Status.APPROVED) and selectors.plan_is_stale(plan),
         "approve_form": ApproveForm(),
@@ -85,8 +85,6 @@ def _decide(request, pk: int, form_class, decide):
     if form.is_valid():
         try:
             decide(actor=Actor.from_user(request.user), plan=plan, comment=form.cleaned_data["comment"])
-        except PermissionDenied:
-            raise
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

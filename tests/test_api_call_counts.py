@@ -7,7 +7,7 @@ from accounts.models import AssumableAccount
 from integrations import aws
 from django.urls import reverse
 
-from plans import applying
+from plans import cleanup
 from plans.models import Job, JobStep, Plan
 from tests.faults_world import (  # noqa: F401 - fixtures
     ACCOUNTS,
@@ -53,7 +53,7 @@ def test_a_failed_apply_reports_every_call_that_crossed_the_wire(small_world, pe
 
     job = apply_now(plan, people)
     assert job.status == Job.Status.FAILED and steps_by_target(job)["cdn"].status == JobStep.Status.FAILED
-    applying.discard_unexecuted_change_sets(job_id=job.pk)  # the worker's clean-up task
+    cleanup.discard_unexecuted_change_sets(job_id=job.pk)  # the worker's clean-up task
 
     job.refresh_from_db()
     totals = job.api_call_totals()
@@ -69,7 +69,7 @@ def test_the_job_page_says_which_calls_were_the_clean_up(small_world, people, ed
     plan = plan_now(eddie)
     small_world.fail("ExecuteChangeSet", code="AccessDenied", message="not allowed to execute", account=CDN)
     job = apply_now(plan, people)
-    applying.discard_unexecuted_change_sets(job_id=job.pk)
+    cleanup.discard_unexecuted_change_sets(job_id=job.pk)
 
     html = client_for(people.viewer).get(reverse("plans:job_detail", args=[job.pk])).content.decode()
 

@@ -18,7 +18,7 @@ from audit.models import AuditEvent
 from audit.services import Actor
 from devtools.processes import ProcessStartError, free_port, start_celery_worker, start_process, wait_until_ready
 from plans import desired, jobs, planning, services, tasks
-from plans.jobs import BROKER_UNREACHABLE
+from plans.dispatch import BROKER_UNREACHABLE
 from plans.models import Job, JobStep, Plan
 from tests.aws_world import sample_world  # noqa: F401 - fixture
 from tests.e2e_fixtures import _test_database_url, forget_broker_connections, wait_for

@@ -10,7 +10,7 @@ from audit.services import Actor
 from integrations import aws
 from memberships.models import IAMUser, Membership
 from memberships.services import membership_revoke
-from plans import services
+from plans import cleanup, services
 from plans.models import Job, Plan
 from roles.models import InlinePolicy
 from roles.services import policy_update
@@ -199,7 +199,7 @@ def test_a_newer_plan_supersedes_and_a_rejection_discards_change_sets(sample_wor
     change_set_id = first.accounts[0]["change_set_id"]
     second = plan_now(eddie)
     assert Plan.objects.get(pk=first.pk).status == Plan.Status.SUPERSEDED
-    services.discard_change_sets(plan_id=first.pk)
+    cleanup.discard_change_sets(plan_id=first.pk)
     cloudformation = sample_world.session(first.accounts[0]["name"]).client("cloudformation")
     with pytest.raises(Exception, match="does not exist|not found|NotFound"):
         cloudformation.describe_change_set(ChangeSetName=change_set_id)
@@ -207,7 +207,7 @@ def test_a_newer_plan_supersedes_and_a_rejection_discards_change_sets(sample_wor
     with pytest.raises(ValidationError, match="Say why"):
         services.plan_reject(actor=Actor.from_user(people.approver), plan=second, comment=" ")
     services.plan_reject(actor=Actor.from_user(people.approver), plan=second, comment="not this week")
-    services.discard_change_sets(plan_id=second.pk)
+    cleanup.discard_change_sets(plan_id=second.pk)
     for account in second.accounts:
         assert live_stack_status(sample_world, account["name"], "Sample-RoleModel") in (None, "DELETE_COMPLETE")
     assert Plan.objects.get(pk=second.pk).decision_comment == "not this week"

@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from audit.services import Actor
 from memberships.models import Membership
 from plans import desired, services
+from plans.links import block_link
 from plans.models import Job, Plan
 from roles.forms import format_tags
 from roles.models import InlinePolicy, RoleDefinition
@@ -161,7 +162,7 @@ def test_a_role_name_change_is_blocked_until_the_rename_is_confirmed(applied, pe
                             "arn:aws:iam::222222222222:role/Administrators") and "switch-role link" in m
                for m in messages), messages
     assert len([m for m in messages if "would be replaced" in m]) == len(SAMPLE_ACCOUNTS)
-    assert all(b["link"] == f"/roles/{admin.pk}/edit/?confirm_replacement=1" for b in blocked.blocks if "would be replaced" in b["message"])
+    assert all(block_link(b) == f"/roles/{admin.pk}/edit/?confirm_replacement=1" for b in blocked.blocks if "would be replaced" in b["message"])
     role_changes = [r for a in blocked.accounts for r in a["resources"] if r["logical_id"] == "AdminRole"]
     assert [r["replacement"] for r in role_changes] == [True] * len(SAMPLE_ACCOUNTS)
     assert all(not a["change_set_id"] for a in blocked.accounts)
@@ -280,7 +281,7 @@ def test_a_replacement_nobody_asked_for_here_is_confirmed_from_the_blocks_link(a
     RoleDefinition.objects.filter(logical_name="ReadOnlyRole").update(role_name="Reader", name_from_cloudformation=False)
     blocked = plan_now(eddie)
     assert blocked.status == Plan.Status.BLOCKED
-    link = next(b["link"] for b in blocked.blocks if b["message"].startswith("Role ReadOnlyRole in prod"))
+    link = next(block_link(b) for b in blocked.blocks if b["message"].startswith("Role ReadOnlyRole in prod"))
 
     role = RoleDefinition.objects.get(logical_name="ReadOnlyRole")
     data = {"logical_name": role.logical_name, "role_name": role.role_name, "path": role.path,

@@ -20,7 +20,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from accounts.services import account_update, master_account_update
 from audit.services import Actor
 from core.cli.workflow import plan_payload
-from plans import desired, live, services, targets
+from plans import cleanup, desired, live, services, targets
 from plans.models import Job, JobStep, Plan
 from tests.factories import AccountFactory, MasterAccountFactory
 from tests.pinned_world import ACCOUNTS, approved_plan_deleting_the_sandbox_stack, pinned_world  # noqa: F401 - fixture
@@ -248,7 +248,7 @@ def test_the_change_set_clean_up_deletes_nothing_through_a_profile_that_reaches_
 
     with pytest.raises(targets.WrongAccount, match="sandbox: credentials reached account 222222222222, but the plan "
                                                    "was made for 555555555555; nothing was deleted"):
-        services.discard_change_sets(plan_id=plan.pk)
+        cleanup.discard_change_sets(plan_id=plan.pk)
 
     sandbox = pinned_world.session("sandbox").client("cloudformation")
     assert sandbox.describe_change_set(ChangeSetName=change_sets["sandbox"])["ChangeSetId"] == change_sets["sandbox"]
@@ -257,7 +257,7 @@ def test_the_change_set_clean_up_deletes_nothing_through_a_profile_that_reaches_
 
     pinned_world.repoint("sandbox", to="sandbox")  # once the profile is put right, the retry cleans up
     sandbox_entry = next(entry for entry in plan.accounts if entry["name"] == "sandbox")
-    assert services.discard_account_change_sets([sandbox_entry]) == ["sandbox"]
+    assert cleanup.discard_account_change_sets([sandbox_entry]) == ["sandbox"]
     assert pinned_world.gone("sandbox")
 
 

@@ -4,7 +4,7 @@ from datetime import timezone as dt_timezone
 from django import template
 from django.utils import timezone
 
-from plans import presenting
+from plans import links, presenting
 
 register = template.Library()
 
@@ -68,3 +68,9 @@ def stack_notes(plan) -> list[dict]:
 @register.filter
 def unknown_group_names(plan) -> set[str]:
     return {group["group"] for group in presenting.unknown_groups(plan)}
+
+
+@register.filter
+def block_link(block: dict) -> str:
+    """Where a block's message leads (``plans.links``): built from its stored target."""
+    return links.block_link(block)

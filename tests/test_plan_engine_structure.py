@@ -1,0 +1,72 @@
+"""The plans engine's shape: one meaning of "open", modules that import without a circle, blocks that
+store their target while the page builds the link (rows stored with a link still show it)."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from plans.document import StackAction
+from plans.links import block_link
+from plans.models import Plan
+from roles.models import RoleDefinition
+from tests.test_plans_views import page, plan_row
+
+ROOT = Path(__file__).resolve().parent.parent
+PLANS_MODULES = sorted(path.stem for path in (ROOT / "plans").glob("*.py") if path.stem != "__init__")
+
+
+def test_every_plan_status_is_either_open_or_final():
+    assert set(Plan.OPEN_STATUSES) | set(Plan.FINAL_STATUSES) == set(Plan.Status.values)
+    assert not set(Plan.OPEN_STATUSES) & set(Plan.FINAL_STATUSES)
+    assert set(Plan.SUPERSEDABLE_STATUSES) <= set(Plan.OPEN_STATUSES)
+    assert Plan.Status.APPLYING not in Plan.SUPERSEDABLE_STATUSES
+
+
+def test_stack_actions_are_the_values_stored_plans_carry():
+    assert StackAction.values == ["none", "skip", "create", "update", "delete", "recreate"]
+
+
+@pytest.mark.parametrize("module", PLANS_MODULES)
+def test_each_plans_module_imports_first_in_a_fresh_interpreter(module):
+    """Imported first, alone: a circle among the engine's modules would fail here for one of them."""
+    code = f"import django; django.setup(); import plans.{module}"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "rolemodel_site.settings"})
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_only_dispatch_puts_tasks_on_the_queue():
+    senders = sorted(path.name for path in (ROOT / "plans").rglob("*.py") if ".delay(" in path.read_text())
+    assert senders == ["dispatch.py"]
+
+
+def test_the_worker_builds_no_url():
+    for name in ("planning.py", "guards.py", "applying.py", "document.py", "dispatch.py", "jobs.py"):
+        assert "reverse(" not in (ROOT / "plans" / name).read_text(), name
+
+
+@pytest.mark.django_db
+def test_the_page_links_each_block_to_its_target_and_keeps_an_old_rows_link(client_for, people):
+    role = RoleDefinition.objects.create(logical_name="AdminRole", role_name="AdminRole")
+    plan = plan_row(people.editor, status=Plan.Status.BLOCKED, blocks=[
+        {"message": "role block", "target": {"kind": "role", "id": role.pk, "confirm_replacement": True}},
+        {"message": "user block", "target": {"kind": "iam_user", "q": "ops+oncall"}},
+        {"message": "master block", "target": {"kind": "master"}},
+        {"message": "old block", "link": "/accounts/"},
+        {"message": "bare block"},
+    ])
+
+    html = page(client_for(people.viewer), reverse("plans:detail", args=[plan.pk]))
+
+    assert f'href="/roles/{role.pk}/edit/?confirm_replacement=1">role block</a>' in html
+    assert 'href="/memberships/iam-users/?q=ops%2Boncall">user block</a>' in html
+    assert f'href="{reverse("accounts:master_edit")}">master block</a>' in html
+    assert 'href="/accounts/">old block</a>' in html
+    assert "<li>bare block</li>" in html
+
+
+def test_a_target_of_an_unknown_kind_links_nowhere():
+    assert block_link({"message": "m", "target": {"kind": "from-a-newer-release"}}) == ""
+    assert block_link({"message": "m", "target": {"kind": "role"}}) == ""

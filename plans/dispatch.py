@@ -55,9 +55,6 @@ def job_not_started(job: Job, *, reason: str) -> None:
     with transaction.atomic():
         if not job.fail_not_started(reason=reason):
             return
-        JobStep.objects.filter(job=job, status__in=JobStep.UNFINISHED_STATUSES).update(
-            status=JobStep.Status.SKIPPED, finished_at=now, error="Not started."
-        )
         plan = Plan.objects.get(pk=job.plan_id)
         if job.kind == Job.Kind.PLAN:
             if plan.fail_planning(reason=reason, now=now):

@@ -210,9 +210,14 @@ class Job(models.Model):
                            finished_at=timezone.now(), error=error)
 
     def fail_not_started(self, *, reason: str) -> bool:
-        """queued → failed: its tasks never reached a worker. One a worker already took runs on."""
-        return _transition(self, leaving=(self.Status.QUEUED,), status=self.Status.FAILED, finished_at=timezone.now(),
-                           error=reason)
+        """queued → failed, its steps skipped: its tasks never reached a worker. One a worker already took runs on."""
+        now = timezone.now()
+        if not _transition(self, leaving=(self.Status.QUEUED,), status=self.Status.FAILED, finished_at=now, error=reason):
+            return False
+        self.steps.filter(status__in=JobStep.UNFINISHED_STATUSES).update(
+            status=JobStep.Status.SKIPPED, finished_at=now, error="Not started."
+        )
+        return True
 
     def abandon(self, *, reason: str, now, still_stale: models.Q) -> bool:
         """Declared abandoned by the reaper: failed, unless a beat or a finish came in since it looked

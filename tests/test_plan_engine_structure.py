@@ -54,6 +54,7 @@ def test_the_page_links_each_block_to_its_target_and_keeps_an_old_rows_link(clie
         {"message": "role block", "target": {"kind": "role", "id": role.pk, "confirm_replacement": True}},
         {"message": "user block", "target": {"kind": "iam_user", "q": "ops+oncall"}},
         {"message": "master block", "target": {"kind": "master"}},
+        {"message": "dashboard block", "target": {"kind": "dashboard"}},
         {"message": "old block", "link": "/accounts/"},
         {"message": "bare block"},
     ])
@@ -63,6 +64,7 @@ def test_the_page_links_each_block_to_its_target_and_keeps_an_old_rows_link(clie
     assert f'href="/roles/{role.pk}/edit/?confirm_replacement=1">role block</a>' in html
     assert 'href="/memberships/iam-users/?q=ops%2Boncall">user block</a>' in html
     assert f'href="{reverse("accounts:master_edit")}">master block</a>' in html
+    assert 'href="/">dashboard block</a>' in html
     assert 'href="/accounts/">old block</a>' in html
     assert "<li>bare block</li>" in html
 

@@ -11,12 +11,11 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import dispatch, stack_records, targets
+from plans import dispatch, runner, stack_records, targets
 from plans.access import account_access, master_access
 from plans.document import StackAction
 from plans.jobs import ensure_running, step_finish, step_log
 from plans.models import Job, JobStep, Plan
-from plans.runner import run_step_work
 from roles.cloudformation import template_body
 
 
@@ -84,9 +83,7 @@ def apply_account(*, step_id: int) -> None:
     """Bring one account's stack to the plan: execute its change set (or delete / recreate), then wait."""
     step = JobStep.objects.select_related("job__plan").get(pk=step_id)
     job, plan = step.job, step.job.plan
-    job.start()
-    job.refresh_from_db(fields=["status"])
-    if step.status in JobStep.FINISHED_STATUSES or job.status != Job.Status.RUNNING:
+    if not runner.take(job, step):
         return
     master = _master_model()
     account_plan = _account_plan(plan, step.target)
@@ -136,12 +133,12 @@ def apply_account(*, step_id: int) -> None:
         # The stack changed: keep its new template and role names, so the next plan need not read them.
         step_log(step, stack_records.refresh_after_apply(access, counter, account=account, stack_name=stack_name))
 
-    error = run_step_work(step, work, label=step.target)
-    if account is not None and (error is None or error):
-        stack_records.forget(account=account)  # whatever the stack is now, the next plan reads it afresh
-    if error is None:
+    def forget_stack():  # whatever the stack is now, the next plan reads it afresh
+        if account is not None:
+            stack_records.forget(account=account)
+
+    if runner.run_step(step, work, label=step.target, counter=counter, unless_succeeded=forget_stack) is None:
         return  # declared abandoned: the reaper recorded the failure; start nothing more
-    step_finish(step, counter=counter, error=error)
     start_master_step_when_accounts_done(job)
 
 
@@ -188,11 +185,7 @@ def apply_master(*, job_id: int) -> None:
     job = Job.objects.select_related("plan").get(pk=job_id)
     plan = job.plan
     step = job.steps.get(target=JobStep.MASTER)
-    if step.status in JobStep.FINISHED_STATUSES or job.is_finished:
-        return
-    job.start()
-    job.refresh_from_db(fields=["status"])
-    if job.status != Job.Status.RUNNING:
+    if not runner.take(job, step):
         return
     failed_accounts = list(job.steps.exclude(target=JobStep.MASTER).filter(status=JobStep.Status.FAILED))
     if failed_accounts:
@@ -219,10 +212,9 @@ def apply_master(*, job_id: int) -> None:
             aws.iam_write(access, counter, operation, **parameters)
             step_log(step, description, done_delta=1)
 
-    error = run_step_work(step, work, label="master")
+    error = runner.run_step(step, work, label="master", counter=counter)
     if error is None:
         return  # declared abandoned: the reaper recorded the failure
-    step_finish(step, counter=counter, error=error)
     _finish(job, plan, error=error)
 
 

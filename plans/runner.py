@@ -13,7 +13,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from integrations.aws import AwsError
-from plans.jobs import JobAbandoned, heartbeat, step_log
+from integrations.aws import CallCounter
+from plans.jobs import JobAbandoned, heartbeat, step_finish, step_log
 from plans.models import Job, JobStep
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,29 @@ def run_step_work(step: JobStep, work: Callable[[], None], *, label: str) -> str
     )
     if error:
         step_log(step, error)
+    return error
+
+
+def take(job: Job, step: JobStep) -> bool:
+    """Whether this delivery is to run ``step``: the first task of a job starts it (queued → running);
+    a step already finished (a repeated delivery) or a job no longer running (finished, reaped) is left."""
+    if step.status in JobStep.FINISHED_STATUSES or job.is_finished:
+        return False
+    job.start()
+    job.refresh_from_db(fields=["status"])
+    return job.status == Job.Status.RUNNING
+
+
+def run_step(step: JobStep, work: Callable[[], None], *, label: str, counter: CallCounter,
+             unless_succeeded: Callable[[], None] | None = None) -> str | None:
+    """Run an apply step's work and record its outcome on the step (with the calls ``counter`` holds).
+    ``unless_succeeded`` runs first when the work did not succeed (abandoned too). Returns as
+    :func:`run_step_work`; after None the caller does nothing more."""
+    error = run_step_work(step, work, label=label)
+    if error != "" and unless_succeeded is not None:
+        unless_succeeded()
+    if error is not None:
+        step_finish(step, counter=counter, error=error)
     return error
 
 

@@ -72,3 +72,44 @@ def test_the_page_links_each_block_to_its_target_and_keeps_an_old_rows_link(clie
 def test_a_target_of_an_unknown_kind_links_nowhere():
     assert block_link({"message": "m", "target": {"kind": "from-a-newer-release"}}) == ""
     assert block_link({"message": "m", "target": {"kind": "role"}}) == ""
+
+
+def _module_level_plans_imports(path: Path, *, anywhere: bool = False) -> set[str]:
+    """The plans modules ``path`` imports at module level (imports inside functions run later, when
+    called, as the tasks' do, and make no circle at import time); with ``anywhere``, in functions too."""
+    import ast
+
+    found = set()
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree) if anywhere else tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "plans":
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("plans."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[1] for alias in node.names if alias.name.startswith("plans.")}
+    return found & set(PLANS_MODULES)
+
+
+def test_the_plans_modules_import_one_another_without_a_circle():
+    graph = {module: _module_level_plans_imports(ROOT / "plans" / f"{module}.py") for module in PLANS_MODULES}
+    done, path = set(), []
+
+    def visit(module):
+        if module in path:
+            raise AssertionError("import circle: " + " -> ".join(path[path.index(module):] + [module]))
+        if module in done:
+            return
+        path.append(module)
+        for imported in sorted(graph[module]):
+            visit(imported)
+        path.pop()
+        done.add(module)
+
+    for module in PLANS_MODULES:
+        visit(module)
+    assert graph["tasks"] == set()  # the tasks import what they call inside their functions
+    # Nothing else hides an import in a function: the graph above is the whole of it.
+    for module in PLANS_MODULES:
+        if module != "tasks":
+            assert _module_level_plans_imports(ROOT / "plans" / f"{module}.py", anywhere=True) == graph[module], module

@@ -25,6 +25,19 @@ class AuditEvent(models.Model):
         APPLY_FAILED = "apply_failed", "Failed to apply"
         CHAIN_RESEALED = "chain_resealed", "Resealed under the audit key"
 
+    class ObjectType(models.TextChoices):
+        # The values are the free text older releases wrote, so old rows read the same.
+        ACCOUNT = "account", "Account"
+        MASTER_ACCOUNT = "master account", "Master account"
+        ROLE = "role", "Role"
+        POLICY = "policy", "Inline policy"
+        IAM_USER = "IAM user", "IAM user"
+        MEMBERSHIP = "membership", "Membership"
+        PLAN = "plan", "Plan"
+        CONSOLE_USER = "console user", "Console user"
+        IMPORT = "import", "Import"
+        AUDIT_CHAIN = "audit_chain", "Audit chain"
+
     class Source(models.TextChoices):
         WEB = "web", "Web"
         CLI = "cli", "Command line"
@@ -36,7 +49,7 @@ class AuditEvent(models.Model):
     actor_name = models.CharField(max_length=150)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
     action = models.CharField(max_length=30, choices=Action.choices)
-    object_type = models.CharField(max_length=50, db_index=True)
+    object_type = models.CharField(max_length=50, db_index=True, choices=ObjectType.choices)
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=300, blank=True)
     before = models.JSONField(null=True, blank=True)

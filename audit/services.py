@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -54,3 +55,48 @@ def audit_record(
     with transaction.atomic():
         append_event(event)
     return event
+
+
+def audited_save(
+    *,
+    actor: Actor,
+    obj,
+    action: str,
+    object_type: str,
+    before=None,
+    reason: str = "",
+    snapshot: Callable[[], object] | None = None,
+    related: Callable[[], None] | None = None,
+    after_change: Callable[[], None] | None = None,
+) -> bool:
+    """Create, update or delete ``obj`` and write its audit row, in the caller's transaction.
+
+    1. ``delete``: the row records ``before`` (default: the snapshot now), then the object goes.
+    2. ``create`` / ``update``: validate (``full_clean``) and save. An update that changes nothing
+       saves nothing and writes no row (returns False) — checked before saving unless ``related``
+       (many-to-many links set after the save) can make the change.
+    3. ``related()`` then sets what needs the saved row; ``after_change()`` runs only for a real
+       change, before the audit row: whole-state checks and the change's consequences, whose own
+       audit rows then come first.
+    4. The audit row, with the snapshot (``obj.snapshot()`` unless ``snapshot`` says otherwise) as after.
+    """
+    take = snapshot or obj.snapshot
+    if action == AuditEvent.Action.DELETE:
+        audit_record(actor=actor, action=action, object_type=object_type, obj=obj,
+                     before=take() if before is None else before, reason=reason)
+        obj.delete()
+        return True
+    obj.full_clean()
+    if action == AuditEvent.Action.UPDATE and related is None and take() == before:
+        return False
+    obj.save()
+    if related is not None:
+        related()
+    after = take()
+    if action == AuditEvent.Action.UPDATE and after == before:
+        return False
+    if after_change is not None:
+        after_change()
+    audit_record(actor=actor, action=action, object_type=object_type, obj=obj,
+                 before=before if action == AuditEvent.Action.UPDATE else None, after=after, reason=reason)
+    return True

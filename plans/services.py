@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
-from core.permissions import has_capability
+from core.permissions import check_actor, has_capability
 from integrations import aws
 from plans import desired, targets
 from plans.access import account_access
@@ -29,6 +29,7 @@ def plan_request(*, actor: Actor, teardown: bool = False) -> Plan:
     """Create a plan and its job; the worker computes it after this transaction commits."""
     from plans.tasks import compute_plan_task
 
+    check_actor(actor, "edit", "Only members of the Editor or Admin group request plans.")
     reap_abandoned_jobs()
     plan = Plan.objects.create(
         kind=Plan.Kind.TEARDOWN if teardown else Plan.Kind.CONVERGE,
@@ -73,6 +74,7 @@ def own_work_refusal(*, plan: Plan, user_id: int | None) -> str:
 def plan_approve(*, actor: Actor, plan: Plan, comment: str = "") -> Plan:
     if actor.user is None:
         raise PermissionDenied("A plan is approved by a console user, not a system actor.")
+    check_actor(actor, "approve")
     refusal = approval_refusal(user=actor.user, plan=plan)
     if refusal:
         raise PlanError(refusal)
@@ -91,11 +93,10 @@ def plan_approve(*, actor: Actor, plan: Plan, comment: str = "") -> Plan:
 
 @transaction.atomic
 def plan_reject(*, actor: Actor, plan: Plan, comment: str) -> Plan:
+    check_actor(actor, "approve", "Only members of the Approver group reject plans.")
     comment = (comment or "").strip()
     if not comment:
         raise PlanError("Say why you reject this plan: the comment goes to the requester and the audit history.")
-    if actor.user is None or not has_capability(actor.user, "approve"):
-        raise PermissionDenied("Only members of the Approver group reject plans.")
     changed = Plan.objects.filter(pk=plan.pk, status__in=(Plan.Status.PENDING, Plan.Status.BLOCKED)).update(
         status=Plan.Status.REJECTED, decided_by=actor.user, decided_by_name=actor.name, decided_at=timezone.now(),
         decision_comment=comment,
@@ -119,6 +120,7 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
     """
     from plans.tasks import apply_account_task, apply_master_task
 
+    check_actor(actor, "apply")
     reap_abandoned_jobs()  # a dead apply would otherwise block every new one
     if plan.status != Plan.Status.APPROVED:
         raise PlanError(f"Only an approved plan can be applied; this one is {plan.get_status_display().lower()}.")

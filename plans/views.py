@@ -16,10 +16,6 @@ from plans.forms import ApproveForm, PlanRequestForm, RejectForm
 from plans.models import Job, Plan
 
 
-def _can_apply(user) -> bool:
-    return has_capability(user, "edit") or has_capability(user, "approve")
-
-
 @require_GET
 @require("view")
 def plan_list(request):
@@ -64,7 +60,7 @@ def _plan_context(request, plan: Plan) -> dict:
         "can_decide": not refusal,
         "approval_refusal": refusal,
         "can_reject": has_capability(request.user, "approve") and plan.status in (Plan.Status.PENDING, Plan.Status.BLOCKED),
-        "can_apply": _can_apply(request.user) and plan.status == Plan.Status.APPROVED,
+        "can_apply": has_capability(request.user, "apply") and plan.status == Plan.Status.APPROVED,
         "stale": plan.status in (Plan.Status.PENDING, Plan.Status.APPROVED) and selectors.plan_is_stale(plan),
         "approve_form": ApproveForm(),
         "reject_form": RejectForm(),
@@ -111,10 +107,8 @@ def plan_reject(request, pk: int):
 
 
 @require_POST
-@require("view")
+@require("apply")
 def plan_apply(request, pk: int):
-    if not _can_apply(request.user):
-        raise PermissionDenied("Editors, Admins and Approvers start applies.")
     plan = get_object_or_404(Plan, pk=pk)
     try:
         job = services.apply_request(actor=Actor.from_user(request.user), plan=plan)

@@ -10,7 +10,6 @@ from core.cli.workflow import (
     get_plan,
     job_payload,
     progress,
-    require_capability,
     wait_for_job,
 )
 from plans import services
@@ -28,8 +27,6 @@ class ApplySubcommand(Subcommand):
 
     def handle(self, command, *, plan_id, actor_username=None, wait=False, timeout=3600, json=False, **options):
         actor = resolve_actor(actor_username)
-        require_capability(actor, "edit", "approve",
-                           refusal="only members of the Editor, Admin or Approver group start applies.")
         plan = get_plan(plan_id)
         try:
             job = services.apply_request(actor=actor, plan=plan)

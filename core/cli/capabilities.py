@@ -20,7 +20,7 @@ REQUIRED = {
     "plan": (("edit",), "only members of the Editor or Admin group request plans."),
     "approve": (("approve",), "Only members of the Approver group approve plans."),
     "reject": (("approve",), "Only members of the Approver group reject plans."),
-    "apply": (("edit", "approve"), "only members of the Editor, Admin or Approver group start applies."),
+    "apply": (("apply",), "only members of the Editor, Admin or Approver group start applies."),
     "list": (("view",), "only console users with a console role (Viewer or above) read the live roles."),
     "sync_users": (("edit",), "only members of the Editor or Admin group change memberships."),
     "audit": (("view",), "only console users with a console role (Viewer or above) verify the audit history."),

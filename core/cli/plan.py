@@ -9,7 +9,6 @@ from core.cli.workflow import (
     emit_json,
     plan_payload,
     progress,
-    require_capability,
     wait_for_job,
 )
 from plans import presenting, services
@@ -28,7 +27,6 @@ class PlanSubcommand(Subcommand):
 
     def handle(self, command, *, teardown=False, actor_username=None, wait=False, timeout=3600, json=False, **options):
         actor = resolve_actor(actor_username)
-        require_capability(actor, "edit", refusal="only members of the Editor or Admin group request plans.")
         plan = services.plan_request(actor=actor, teardown=teardown)
         progress(command, f"Plan #{plan.pk} requested{' (teardown)' if teardown else ''}.", as_json=json)
         if wait:

@@ -8,7 +8,6 @@ from core.cli.actors import add_actor_argument, resolve_actor
 from core.cli.arguments import path_argument
 from core.cli.base import Subcommand
 from core.cli.import_files import refusal_message
-from core.cli.workflow import require_capability
 from core.importing.files import InputFileError, load_file
 from core.importing.problems import Problems
 from core.importing.user_map import parse_user_map
@@ -27,7 +26,6 @@ class SyncUsersSubcommand(Subcommand):
 
     def handle(self, command, *, users, actor_username=None, **options):
         actor = resolve_actor(actor_username)
-        require_capability(actor, "edit", refusal="only members of the Editor or Admin group change memberships.")
         path = Path(users)
         try:
             data = load_file(path)

@@ -6,7 +6,6 @@ import time
 from django.core.management.base import CommandError
 
 from audit.services import Actor
-from core.permissions import has_capability
 from plans import presenting
 from plans.models import Job, Plan
 from plans.targets import plan_targets
@@ -30,15 +29,6 @@ def _positive_seconds(text: str) -> float:
     if not 0 < value <= 86_400:
         raise argparse.ArgumentTypeError("the timeout must be between 0 and 86400 seconds.")
     return value
-
-
-def require_capability(actor: Actor, *capabilities: str, refusal: str) -> None:
-    """``--as`` names a console user: the command line lets them do only what the console lets them do.
-
-    Without ``--as`` the actor is the operator's own system name, trusted as any shell on the server is.
-    """
-    if actor.user is not None and not any(has_capability(actor.user, capability) for capability in capabilities):
-        raise CommandError(f"--as {actor.name}: {refusal}")
 
 
 def get_plan(plan_id: int) -> Plan:

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from accounts.models import MasterAccount
 from audit.services import Actor
+from core.permissions import check_actor
 from core.importing.checks import check_against_console
 from core.importing.config_file import ConfigSpec, parse_config
 from core.importing.files import InputFileError, load_file
@@ -32,7 +33,10 @@ def import_files(
     2. In one transaction, check the files against what the console holds, then write through the
        services, each write audited with the reason "Imported from <file>".
     3. On a dry run, roll the transaction back once the report is built.
+
+    Refused (``PermissionDenied``) before any file is read when the actor may not edit, dry run or not.
     """
+    check_actor(actor, "edit", "Only members of the Editor or Admin group import files into the desired state.")
     spec = read_import_files(config_path=config_path, users_path=users_path)
     report = ImportReport(
         sources=[spec.config_source, spec.template_source] + ([spec.users_source] if spec.users_source else []),

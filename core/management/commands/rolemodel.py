@@ -1,7 +1,8 @@
 """``python manage.py rolemodel <subcommand>``: the original tool's work from the command line."""
 import argparse
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
 
 from core.cli import SUBCOMMANDS
 from core.cli.actors import add_actor_argument
@@ -23,4 +24,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, subcommand, **options):
         check_capability(subcommand, options.get("actor_username"))
-        {sub.name: sub for sub in SUBCOMMANDS}[subcommand].handle(self, **options)
+        try:
+            {sub.name: sub for sub in SUBCOMMANDS}[subcommand].handle(self, **options)
+        except PermissionDenied as refused:
+            # The services check the actor themselves (core/permissions.py check_actor): their refusal
+            # is the command's, with a non-zero exit, as the table's above is.
+            who = options.get("actor_username")
+            raise CommandError(f"--as {who}: {refused}" if who is not None else str(refused)) from None

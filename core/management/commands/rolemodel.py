@@ -29,5 +29,6 @@ class Command(BaseCommand):
         except PermissionDenied as refused:
             # The services check the actor themselves (core/permissions.py check_actor): their refusal
             # is the command's, with a non-zero exit, as the table's above is.
-            who = options.get("actor_username")
-            raise CommandError(f"--as {who}: {refused}" if who is not None else str(refused)) from None
+            # the table's style: "--as vera: only members of …".
+            who, message = options.get("actor_username"), str(refused)
+            raise CommandError(f"--as {who}: {message[:1].lower()}{message[1:]}" if who is not None else message) from None

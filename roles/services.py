@@ -170,7 +170,8 @@ def policy_create(
 ) -> InlinePolicy:
     check_actor(actor, "edit")
     policy = InlinePolicy(role=role, name=name, document=document, logical_id=logical_id)
-    audited_save(actor=actor, obj=policy, action=CREATE, object_type=POLICY, reason=reason, after_change=check_desired_state)
+    audited_save(actor=actor, obj=policy, action=CREATE, object_type=POLICY, reason=reason, after_change=check_desired_state,
+                 parent_type=ROLE, parent_id=role.pk)
     return policy
 
 
@@ -186,14 +187,15 @@ def policy_update(
     if logical_id is not None:
         policy.logical_id = logical_id
     audited_save(actor=actor, obj=policy, action=UPDATE, object_type=POLICY, before=before, reason=reason,
-                 after_change=check_desired_state)
+                 after_change=check_desired_state, parent_type=ROLE, parent_id=policy.role_id)
     return policy
 
 
 @transaction.atomic
 def policy_delete(*, actor: Actor, policy: InlinePolicy, reason: str = "") -> None:
     check_actor(actor, "edit")
-    audited_save(actor=actor, obj=policy, action=DELETE, object_type=POLICY, reason=reason)
+    audited_save(actor=actor, obj=policy, action=DELETE, object_type=POLICY, reason=reason, parent_type=ROLE,
+                 parent_id=policy.role_id)
 
 
 def warnings_for_role(role: RoleDefinition) -> list[str]:

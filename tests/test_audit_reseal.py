@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.services import account_create
-from audit.chain import verify_chain
+from audit.chain import KEYED, verify_chain
 from audit.heads import publish_head
 from audit.models import AuditChainHead, AuditEvent
 from audit.reseal import reseal_legacy_chain
@@ -50,7 +50,7 @@ def test_migrate_reseals_a_legacy_history_that_verifies(legacy_history):
     legacy_hashes = [event.row_hash for event in legacy_history]
     assert "resealed under the audit key" in migrate_output()
     rows = list(AuditEvent.objects.order_by("sequence"))
-    assert [row.chain_version for row in rows] == [2] * 5
+    assert [row.chain_version for row in rows] == [KEYED] * 5
     assert [row.row_hash for row in rows[:4]] != legacy_hashes
     assert [(row.pk, row.reason) for row in rows[:4]] == [(event.pk, event.reason) for event in legacy_history]
     resealed = rows[-1]
@@ -142,4 +142,4 @@ def test_upgrading_a_database_from_before_the_key_reseals_its_history(people):
     assert "The legacy chain of 3 rows verified and was resealed" in out.getvalue()
     report = verify_chain()
     assert report.ok and report.rows == 4
-    assert list(AuditEvent.objects.order_by("sequence").values_list("chain_version", "action"))[-1] == (2, "chain_resealed")
+    assert list(AuditEvent.objects.order_by("sequence").values_list("chain_version", "action"))[-1] == (KEYED, "chain_resealed")

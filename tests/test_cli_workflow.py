@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -271,7 +272,12 @@ def test_approve_is_refused_to_the_requester(sample_world, people, worker):
 
 def test_approve_is_refused_to_an_editor_of_the_carried_state(sample_world, people, eddie):
     gone = Membership.objects.select_related("iam_user", "account", "role").first()
-    membership_revoke(actor=Actor.from_user(people.other_approver), membership=gone, reason="left the company")
+    # Arthur edits while he is an Editor, then moves to the Approver group (the service checks the capability).
+    editors = Group.objects.get(name="Editor")
+    people.other_approver.groups.add(editors)
+    arthur = User.objects.get(pk=people.other_approver.pk)
+    membership_revoke(actor=Actor.from_user(arthur), membership=gone, reason="left the company")
+    people.other_approver.groups.remove(editors)
     plan = plan_now(eddie)
     assert "arthur" in plan.editors
     before = database_state()

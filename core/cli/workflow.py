@@ -5,7 +5,6 @@ import time
 
 from django.core.management.base import CommandError
 
-from audit.services import Actor
 from plans import presenting
 from plans.models import Job, Plan
 from plans.targets import plan_targets

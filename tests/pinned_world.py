@@ -19,6 +19,7 @@ from plans import services
 from plans.models import Job, Plan
 from roles.models import RoleDefinition
 from roles.services import role_update
+from tests.aws_world import describe_stack
 from tests.workflow import apply_now, plan_now
 
 STACK = "Pinned-RoleModel"
@@ -104,13 +105,9 @@ class PinnedWorld:
 
     def stack(self, account: str) -> dict | None:
         """The stack as that account really holds it (status, id, last update), or None."""
-        cloudformation = self.session(account).client("cloudformation")
-        try:
-            stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
-        except Exception as error:  # botocore's ClientError: no such stack
-            if "does not exist" in str(error):
-                return None
-            raise
+        stack = describe_stack(self.session(account), STACK)
+        if stack is None:
+            return None
         return {key: stack.get(key) for key in ("StackId", "StackStatus", "LastUpdatedTime")}
 
     def gone(self, account: str) -> bool:

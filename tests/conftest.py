@@ -7,6 +7,7 @@ from django.contrib.auth.signals import user_logged_in
 from audit.services import Actor
 from core import login_audit
 from core.permissions import CONSOLE_GROUPS
+from tests.factories import MasterAccountFactory
 
 pytest_plugins = ["tests.e2e_fixtures"]
 
@@ -92,3 +93,10 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def editor(people, client_for):
+    """The test client logged in as eddie (an Editor), with the master account recorded."""
+    MasterAccountFactory()
+    return client_for(people.editor)

@@ -19,64 +19,13 @@ from plans import services
 from plans.models import Job, Plan
 from roles.models import RoleDefinition
 from roles.services import role_update
+from tests import one_role_world
 from tests.aws_world import describe_stack
 from tests.workflow import apply_now, plan_now
 
 STACK = "Pinned-RoleModel"
 ACCOUNTS = {"master": "111111111111", "prod": "222222222222", "sandbox": "555555555555"}
 MEMBER = "support.lee"
-
-CONFIG = f"""---
-assumable_roles: roles.yml
-stack_name: {STACK}
-master_account_id: '{ACCOUNTS["master"]}'
-master_account_profile: master
-assumable_accounts:
-  - name: prod
-    profile: prod
-    account_id: '{ACCOUNTS["prod"]}'
-  - name: sandbox
-    profile: sandbox
-    account_id: '{ACCOUNTS["sandbox"]}'
-"""
-ROLES = """AWSTemplateFormatVersion: '2010-09-09'
-Parameters:
-  AssumingAccountID:
-    Type: String
-Resources:
-  ReadOnlyRole:
-    Type: AWS::IAM::Role
-    Properties:
-      MaxSessionDuration: 3600
-      AssumeRolePolicyDocument:
-        Version: '2012-10-17'
-        Statement:
-          - Effect: Allow
-            Principal:
-              AWS: !Sub 'arn:aws:iam::${AssumingAccountID}:root'
-            Action: sts:AssumeRole
-            Condition:
-              'Null':
-                aws:MultiFactorAuthAge: 'false'
-  ReadOnlyRolePolicy:
-    Type: AWS::IAM::Policy
-    Properties:
-      PolicyName: ReadOnlyAccess
-      Roles: [!Ref ReadOnlyRole]
-      PolicyDocument:
-        Version: '2012-10-17'
-        Statement:
-          - Effect: Allow
-            Action: ['cloudformation:Describe*', 'iam:Get*']
-            Resource: '*'
-"""
-USERS = f"""prod:
-  ReadOnlyRole:
-    - {MEMBER}
-sandbox:
-  ReadOnlyRole:
-    - {MEMBER}
-"""
 
 
 @dataclass
@@ -137,10 +86,9 @@ def approved_plan_deleting_the_sandbox_stack(world, people) -> Plan:
 
 
 def write_world_files(directory: Path) -> tuple[Path, Path]:
-    (directory / "roles.yml").write_text(ROLES)
-    (directory / "config.yml").write_text(CONFIG)
-    (directory / "users.yml").write_text(USERS)
-    return directory / "config.yml", directory / "users.yml"
+    assumable = {name: account_id for name, account_id in ACCOUNTS.items() if name != "master"}
+    return one_role_world.write_world_files(directory, stack=STACK, master_id=ACCOUNTS["master"], accounts=assumable,
+                                            member=MEMBER)
 
 
 @pytest.fixture

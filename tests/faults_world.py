@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from audit.services import Actor
-from core.importing import import_files
+from interchange.importing import import_files
 from devtools.fake_aws import create_iam_users
 from devtools.fault_proxy import FaultProxy
 from integrations import aws

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from core import limits, safe_json
-from core.importing.files import InputFileError, parse_text
+from interchange.importing.files import InputFileError, parse_text
 from core.safe_yaml import YAMLInputError, load_yaml
 from integrations import aws
 from memberships.models import Membership

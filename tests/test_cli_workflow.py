@@ -17,8 +17,8 @@ from django.core.management.base import CommandError
 from accounts.models import AssumableAccount
 from audit.models import AuditEvent
 from audit.services import Actor
-from integrations import aws
 from cli import workflow
+from integrations import aws
 from memberships.models import IAMUser, Membership
 from memberships.services import membership_revoke
 from plans import planning, services, tasks

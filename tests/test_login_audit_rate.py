@@ -12,8 +12,8 @@ from django.utils import timezone
 from audit.chain import verify_chain
 from audit.models import AuditEvent
 from console import login_audit
-from core.models import FailedLoginWindow
 from console.tasks import close_failed_login_windows_task
+from core.models import FailedLoginWindow
 
 pytestmark = pytest.mark.django_db
 

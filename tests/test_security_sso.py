@@ -20,8 +20,8 @@ from django.urls import clear_url_caches, reverse
 
 from audit.models import AuditEvent
 from console import sso
-from core import sudo
 from console.sso import ConsoleOIDCBackend, console_groups_from_claims, parse_group_map
+from core import sudo
 
 pytestmark = pytest.mark.django_db
 

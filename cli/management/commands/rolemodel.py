@@ -3,9 +3,9 @@ import argparse
 
 from django.core.management.base import BaseCommand
 
-from cli.subcommands import SUBCOMMANDS
 from cli.actors import add_actor_argument
 from cli.capabilities import check_capability
+from cli.subcommands import SUBCOMMANDS
 
 
 class Command(BaseCommand):

@@ -40,7 +40,9 @@ def test_the_contract_is_a_layers_contract_over_the_root_packages():
 
 def test_every_project_app_stands_in_a_layer():
     base = Path(settings.BASE_DIR).resolve()
-    project_apps = {config.name for config in apps.get_app_configs() if base in Path(config.path).resolve().parents}
+    # The virtual environment may live inside the checkout (.venv): installed apps are not the project's.
+    project_apps = {config.name for config in apps.get_app_configs()
+                    if base in Path(config.path).resolve().parents and "site-packages" not in Path(config.path).parts}
     assert project_apps, "no project app found"
     assert project_apps - set(_layered()) == set()
 

@@ -2,8 +2,8 @@ from django.db import transaction
 
 from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
-from core.desired_state import check_desired_state
 from core.services import apply_fields
+from core.state_check import check_desired_state
 from memberships.services import membership_revoke
 
 ACCOUNT_FIELDS = ("name", "account_id", "description", "profile", "role_arn", "external_id", "enabled")

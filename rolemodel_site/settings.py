@@ -39,13 +39,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "csp",
-    "axes",  # before core: core's login audit reads what axes notes on the request
+    "axes",  # before console: console's login audit reads what axes notes on the request
+    # The project's apps, from the ground floor up (the layers contract in .importlinter).
     "core",
     "audit",
     "accounts",
     "roles",
     "memberships",
     "plans",
+    "console",
+    "interchange",
+    "cli",
     "rolemodel_site",  # its ready() makes the folders a process writes to (rolemodel_site/apps.py)
 ]
 
@@ -108,7 +112,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "core:dashboard"
+LOGIN_REDIRECT_URL = "console:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -198,7 +202,7 @@ ROLEMODEL_HEAVY_READ_LIMITS = {
 }
 
 # Optional single sign-on (OpenID Connect, mozilla-django-oidc): off unless OIDC_RP_CLIENT_ID is set.
-# The IdP's group claim decides the console roles on every sign-in (core/sso.py).
+# The IdP's group claim decides the console roles on every sign-in (console/sso.py).
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
 OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
 OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
@@ -215,7 +219,7 @@ if OIDC_RP_CLIENT_ID:
     OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
     OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
     LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
-    AUTHENTICATION_BACKENDS.append("core.sso.ConsoleOIDCBackend")
+    AUTHENTICATION_BACKENDS.append("console.sso.ConsoleOIDCBackend")
 
 LOGGING = {
     "version": 1,
@@ -261,9 +265,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Repeated failed sign-ins make one audit row per user name, address and minute, then one with the total
-# once the minute is over (core/login_audit.py); this closes the minutes nobody failed in since.
+# once the minute is over (console/login_audit.py); this closes the minutes nobody failed in since.
 CELERY_BEAT_SCHEDULE["close-failed-login-windows"] = {
-    "task": "core.tasks.close_failed_login_windows_task",
+    "task": "console.tasks.close_failed_login_windows_task",
     "schedule": 60,
 }
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from audit.services import Actor
-from core.importing import import_files
 from devtools.fake_aws import create_iam_users
 from devtools.fault_proxy import FaultProxy
 from integrations import aws
+from interchange.importing import import_files
 from plans import services
 from plans.models import Job, JobStep, Plan
 from tests import one_role_world

@@ -12,9 +12,9 @@ import pytest
 
 from accounts.models import AssumableAccount
 from audit.services import Actor
-from core.importing import import_files
 from devtools.fake_aws import AwsProfiles, FakeAwsAccounts, boto3_session, create_iam_users, write_aws_profiles
 from integrations import aws
+from interchange.importing import import_files
 from plans import services
 from plans.models import Job, Plan
 from roles.models import RoleDefinition

@@ -16,7 +16,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from core.importing.files import MAX_FILE_BYTES
+from interchange.importing.files import MAX_FILE_BYTES
 from plans.models import Plan
 from tests.factories import pending_plan
 from tests.test_bad_input_forms import everything

@@ -14,8 +14,8 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from core.cli import SUBCOMMANDS
-from core.cli.capabilities import REQUIRED
+from cli.capabilities import REQUIRED
+from cli.subcommands import SUBCOMMANDS
 from integrations import aws
 from plans.models import Job, Plan
 from tests.factories import pending_plan

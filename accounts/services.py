@@ -3,9 +3,9 @@ from django.db import transaction
 from accounts.models import AssumableAccount, MasterAccount
 from audit.models import AuditEvent
 from audit.services import Actor, audited_save
-from core.desired_state import check_desired_state
 from core.permissions import check_actor
 from core.services import apply_fields
+from core.state_check import check_desired_state
 from memberships.services import membership_revoke
 
 ACCOUNT_FIELDS = ("name", "account_id", "description", "profile", "role_arn", "external_id", "enabled")

@@ -11,7 +11,6 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.selectors import membership_removals
 from audit.services import Actor, audit_record
 from core import limits
-from core.desired_state import desired_state_problems
 from integrations import aws
 from plans import desired, diff, guards, normalize, presenting, stack_records, targets
 from plans.access import account_access, master_access
@@ -324,7 +323,7 @@ def plan_compute(*, plan_id: int) -> None:
         if not teardown:
             blocks += guards.role_replacement_blocks(account_plans, confirmations)
             blocks += guards.group_removal_blocks(master_plan, confirmations)
-            blocks += [{"message": problem, "link": reverse("core:dashboard")} for problem in desired_state_problems()]
+            blocks += [{"message": problem, "link": reverse("console:dashboard")} for problem in desired.desired_state_problems()]
             blocks += _master_blocks(document=document, live=live_iam, master=master_plan, quota=quota,
                                      live_group_total=_all_group_count(live_iam))
         if not master_model.account_id:

@@ -10,7 +10,7 @@ from core.validators import (
     no_control_characters_except_line_breaks,
     validate_document_text,
 )
-from plans.replacement import describe_identity_change
+from roles.identity import describe_identity_change
 from roles.models import InlinePolicy, RoleDefinition
 from roles.services import pending_replacement, replacement_after_edit
 

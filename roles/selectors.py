@@ -73,3 +73,23 @@ def role_deployments(role, *, stack_name: str) -> list[dict]:
             "read_at": record.read_at if record else None,
         })
     return rows
+
+
+def kept_role_names(accounts, roles, *, stack_name: str) -> dict:
+    """Per account name: the roles that keep the name CloudFormation gave them there, logical id ->
+    physical name. That is a role imported without RoleName that lives in the account's stack under
+    such a name, with the path it has there: another path makes CloudFormation replace the role
+    under a new random name, which no plan could approve, so the template then names it instead."""
+    records = {record.account_id: record
+               for record in LiveStackRecord.objects.filter(account__in=list(accounts), stack_name=stack_name)}
+    adopted = [role for role in roles if role.name_from_cloudformation]
+    kept = {}
+    for account in accounts:
+        record = records.get(account.pk)
+        given = record.names_given_by_cloudformation() if record is not None else {}
+        kept[account.name] = {
+            role.logical_name: given[role.logical_name]
+            for role in adopted
+            if role.logical_name in given and record.role_path(role.logical_name) == role.path
+        }
+    return kept

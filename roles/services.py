@@ -6,11 +6,11 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import Actor, audit_record, audited_save
 from core import limits
-from core.desired_state import check_desired_state
 from core.permissions import check_actor
 from core.services import apply_fields
+from core.state_check import check_desired_state
 from memberships.services import membership_revoke
-from plans import replacement
+from roles import identity
 from roles.models import InlinePolicy, RoleDefinition
 
 ROLE_FIELDS = (
@@ -73,7 +73,7 @@ def replacement_after_edit(*, role: RoleDefinition, fields: dict) -> tuple[dict,
     """
     edited = copy.copy(role)
     apply_fields(edited, {k: v for k, v in fields.items() if k in ROLE_FIELDS}, allowed=ROLE_FIELDS)
-    before, after = replacement.role_identity(role), replacement.role_identity(edited)
+    before, after = identity.role_identity(role), identity.role_identity(edited)
     return (before, after) if before != after else None
 
 
@@ -87,7 +87,7 @@ def _rename_record(*, previous: dict, before: dict, after: dict) -> dict:
 def pending_replacement(role: RoleDefinition) -> dict | None:
     """The role's change of ARN that nobody has confirmed yet (made by an import, say), if any."""
     record = role.replacement_confirmation or {}
-    if record and not record.get("confirmed") and record.get("to") == replacement.role_identity(role):
+    if record and not record.get("confirmed") and record.get("to") == identity.role_identity(role):
         return record
     return None
 
@@ -99,7 +99,7 @@ def _confirm(*, actor: Actor, role: RoleDefinition, reason: str) -> None:
     audit_record(actor=actor, action="confirm_replacement", object_type="role", obj=role,
                  before={"identities": record["from"]}, after=record,
                  reason=reason or f"Replace role {role.logical_name}: "
-                                  f"{replacement.describe_identity_change(record['from'][-1], record['to'])}"
+                                  f"{identity.describe_identity_change(record['from'][-1], record['to'])}"
                  if record["from"] else f"Replace role {role.logical_name} wherever AWS holds it under another name or path")
 
 
@@ -116,11 +116,11 @@ def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: st
     check_actor(actor, "edit")
     role = RoleDefinition.objects.select_for_update().get(pk=role.pk)
     before = role_snapshot(role)
-    identity_before = replacement.role_identity(role)
+    identity_before = identity.role_identity(role)
     pending = pending_replacement(role)
     apply_fields(role, fields, allowed=ROLE_FIELDS)
     role.full_clean()
-    identity_after = replacement.role_identity(role)
+    identity_after = identity.role_identity(role)
     renamed = identity_after != identity_before
     if renamed:
         role.replacement_confirmation = _rename_record(previous=role.replacement_confirmation or {},

@@ -12,7 +12,6 @@ from core.form_fields import posted_data
 from core.form_flow import submit
 from core.permissions import require
 from core.sudo import confirmation_needed, require_recent_password
-from plans import stack_records
 from roles import cloudformation, selectors, services
 from roles.forms import PolicyDeleteForm, PolicyForm, RoleDeleteForm, RoleForm
 from roles.models import InlinePolicy, RoleDefinition
@@ -43,7 +42,7 @@ def _cloudformation_preview(request, role: RoleDefinition) -> dict:
     preview = {"preview_form": form, "preview_account": account}
     if account is not None:
         roles = list(selectors.roles_for_account(account))
-        kept_names = stack_records.kept_role_names([account], roles, stack_name=MasterAccount.load().stack_name)
+        kept_names = selectors.kept_role_names([account], roles, stack_name=MasterAccount.load().stack_name)
         template = cloudformation.build_template(roles, kept_names=kept_names[account.name])
         preview.update(
             preview_json=json.dumps(template, indent=2),

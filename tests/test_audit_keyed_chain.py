@@ -17,20 +17,9 @@ from audit.keys import audit_key
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import Actor, audit_record
 from tests.audit_attacks import hmac_with, old_link_hash, rehash_from
+from tests.audit_history import heads_in_tmp_path, history  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_published_heads(settings, tmp_path):
-    settings.ROLEMODEL_AUDIT_HEAD_FILE = str(tmp_path / "audit-heads.jsonl")
-
-
-@pytest.fixture
-def history(eddie):
-    for number in range(5):
-        account_create(actor=eddie, name=f"acct{number}", account_id=f"20000000000{number}", profile="p")
-    return list(AuditEvent.objects.order_by("sequence"))
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("heads_in_tmp_path")]
 
 
 def verify_command(*args) -> str:

@@ -15,20 +15,15 @@ from audit.models import AuditChainHead, AuditEvent
 from audit.reseal import reseal_legacy_chain
 from audit.services import Actor
 from tests.audit_attacks import make_legacy, old_link_hash, rehash_from
+from tests.audit_history import heads_in_tmp_path, write_history  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _heads_elsewhere(settings, tmp_path):
-    settings.ROLEMODEL_AUDIT_HEAD_FILE = str(tmp_path / "audit-heads.jsonl")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("heads_in_tmp_path")]
 
 
 @pytest.fixture
 def legacy_history(eddie):
     """What an existing installation has before the upgrade: rows sealed with the old unkeyed hash."""
-    for number in range(4):
-        account_create(actor=eddie, name=f"acct{number}", account_id=f"20000000000{number}", profile="p")
+    write_history(eddie, rows=4)
     make_legacy()
     return list(AuditEvent.objects.order_by("sequence"))
 

@@ -18,8 +18,8 @@ from django.core.management.base import CommandError
 from accounts.models import AssumableAccount
 from audit.models import AuditEvent
 from audit.services import Actor
+from cli import workflow
 from integrations import aws
-from core.cli import workflow
 from memberships.models import IAMUser, Membership
 from memberships.services import membership_revoke
 from plans import planning, services, tasks
@@ -326,7 +326,7 @@ def test_reject_with_a_comment_closes_the_plan(pending_plan, django_capture_on_c
 def test_reject_is_refused_to_an_editor(plan_row):
     before = database_state()
     message = refused("reject", plan_row.pk, "--as", "erin", "--comment", "no")
-    # refused before the plan is even looked up, like the console's 403 (core/cli/capabilities.py)
+    # refused before the plan is even looked up, like the console's 403 (cli/capabilities.py)
     assert message == "--as erin: Only members of the Approver group reject plans."
     assert database_state() == before
 

@@ -13,7 +13,7 @@ from accounts import services as accounts
 from audit.models import AuditEvent
 from audit.reseal import reseal_legacy_chain
 from audit.services import Actor
-from core.importing import import_files
+from interchange.importing import import_files
 from core.permissions import SYSTEM_CAPABILITIES, actor_may
 from memberships import services as memberships
 from plans import services as plans

@@ -68,3 +68,9 @@ def stack_notes(plan) -> list[dict]:
 @register.filter
 def unknown_group_names(plan) -> set[str]:
     return {group["group"] for group in presenting.unknown_groups(plan)}
+
+
+@register.filter
+def operation_counts(operations: dict | None) -> str:
+    """``DeleteStack ×1, DescribeStacks ×2`` by operation name: PostgreSQL's jsonb keeps no key order."""
+    return ", ".join(f"{operation} ×{count}" for operation, count in sorted((operations or {}).items()))

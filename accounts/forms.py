@@ -3,41 +3,31 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import AssumableAccount, MasterAccount
 from core import limits
-from core.form_fields import name_taken_by, reason_field
-from core.validators import no_control_characters
+from core.form_fields import ServiceModelForm, name_taken_by, reason_field
 
 
-
-class AccountForm(forms.Form):
+class AccountForm(ServiceModelForm):
     """An assumable account. Limits are checked by the model and the services, not repeated here."""
 
-    name = forms.CharField(
-        help_text=f"Used in group names (<account>.<role>); letters, digits and + = , @ _ -; at most {limits.ACCOUNT_NAME_MAX}.",
-        validators=[no_control_characters],
-    )
-    account_id = forms.CharField(
-        required=False, label="Account id", help_text="12 digits.", validators=[no_control_characters]
-    )
-    description = forms.CharField(required=False, validators=[no_control_characters])
-    profile = forms.CharField(
-        required=False, help_text="Named AWS profile (as in the original tool).", validators=[no_control_characters]
-    )
-    role_arn = forms.CharField(
-        required=False,
-        label="Role ARN",
-        help_text="Or: a role assumed from the master session (the modern way).",
-        validators=[no_control_characters],
-    )
-    external_id = forms.CharField(
-        required=False, label="External id", help_text="Only with a role ARN.", validators=[no_control_characters]
-    )
-    enabled = forms.BooleanField(required=False, initial=True)
     reason = reason_field()
 
+    class Meta:
+        model = AssumableAccount
+        fields = ("name", "account_id", "description", "profile", "role_arn", "external_id", "enabled")
+        labels = {"role_arn": "Role ARN"}
+        help_texts = {
+            "name": f"Used in group names (<account>.<role>); letters, digits and + = , @ _ -; at most "
+                    f"{limits.ACCOUNT_NAME_MAX}.",
+            "account_id": "12 digits.",
+            "description": "",
+            "profile": "Named AWS profile (as in the original tool).",
+            "role_arn": "Or: a role assumed from the master session (the modern way).",
+            "external_id": "Only with a role ARN.",
+            "enabled": "",
+        }
+
     def __init__(self, *args, account: AssumableAccount | None = None, **kwargs):
-        if account is not None:
-            kwargs.setdefault("initial", {**account.snapshot()})
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, instance=account, **kwargs)
         self.account = account
 
     def clean_name(self):
@@ -51,12 +41,6 @@ class AccountForm(forms.Form):
             )
         return name
 
-    def service_fields(self) -> dict:
-        fields = dict(self.cleaned_data)
-        fields.pop("reason")
-        return fields
-
-
 class AccountDeleteForm(forms.Form):
     reason = reason_field(
         required=True, rows=3,
@@ -64,33 +48,21 @@ class AccountDeleteForm(forms.Form):
     )
 
 
-class MasterAccountForm(forms.Form):
-    account_id = forms.CharField(
-        required=False, label="Account id", help_text="12 digits.", validators=[no_control_characters]
-    )
-    profile = forms.CharField(
-        required=False,
-        help_text="Named AWS profile; empty means the default credential chain.",
-        validators=[no_control_characters],
-    )
-    region = forms.CharField(validators=[no_control_characters])
-    stack_name = forms.CharField(
-        label="Stack name",
-        help_text="The CloudFormation stack that holds the roles in every assumable account.",
-        validators=[no_control_characters],
-    )
-    group_quota = forms.IntegerField(
-        label="Group quota",
-        help_text=f"IAM groups allowed in the master account ({limits.GROUPS_PER_ACCOUNT_DEFAULT} by default, "
-        f"{limits.GROUPS_PER_ACCOUNT_MAX} at most).",
-    )
+class MasterAccountForm(ServiceModelForm):
     reason = reason_field()
 
-    def __init__(self, *args, master: MasterAccount, **kwargs):
-        kwargs.setdefault("initial", master.snapshot())
-        super().__init__(*args, **kwargs)
+    class Meta:
+        model = MasterAccount
+        fields = ("account_id", "profile", "region", "stack_name", "group_quota")
+        labels = {"stack_name": "Stack name", "group_quota": "Group quota"}
+        help_texts = {
+            "account_id": "12 digits.",
+            "profile": "Named AWS profile; empty means the default credential chain.",
+            "region": "",
+            "stack_name": "The CloudFormation stack that holds the roles in every assumable account.",
+            "group_quota": f"IAM groups allowed in the master account ({limits.GROUPS_PER_ACCOUNT_DEFAULT} by default, "
+                           f"{limits.GROUPS_PER_ACCOUNT_MAX} at most).",
+        }
 
-    def service_fields(self) -> dict:
-        fields = dict(self.cleaned_data)
-        fields.pop("reason")
-        return fields
+    def __init__(self, *args, master: MasterAccount, **kwargs):
+        super().__init__(*args, instance=master, **kwargs)

@@ -1,5 +1,3 @@
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -8,8 +6,8 @@ from accounts.forms import AccountDeleteForm, AccountForm, MasterAccountForm
 from accounts.models import AssumableAccount, MasterAccount
 from audit.selectors import history_context
 from audit.services import Actor
-from core.form_errors import add_service_error
 from core.form_fields import posted_data
+from core.form_flow import submit
 from core.permissions import require
 from core.sudo import confirmation_needed, require_recent_password
 
@@ -40,17 +38,14 @@ def account_detail(request, pk: int):
 @require("edit")
 def account_create(request):
     form = AccountForm(posted_data(request))
-    if form.is_valid():
-        try:
-            account = services.account_create(
-                actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"], **form.service_fields()
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Account {account.name} added.")
-            return redirect("accounts:detail", pk=account.pk)
-    return render(request, "accounts/account_form.html", {"form": form})
+    done = submit(
+        request, form,
+        lambda: services.account_create(actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"],
+                                        **form.service_fields()),
+        success=lambda account: f"Account {account.name} added.",
+        then=lambda account: redirect("accounts:detail", pk=account.pk),
+    )
+    return done or render(request, "accounts/account_form.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -58,24 +53,21 @@ def account_create(request):
 def account_edit(request, pk: int):
     account = get_object_or_404(AssumableAccount, pk=pk)
     form = AccountForm(posted_data(request), account=account)
-    if form.is_valid():
+
+    def ask():
         if account.enabled and not form.cleaned_data["enabled"]:
-            ask = confirmation_needed(request, what=f"Disabling account {account.name}", next_url=request.get_full_path())
-            if ask is not None:
-                return ask
-        try:
-            account = services.account_update(
-                actor=Actor.from_user(request.user),
-                account=account,
-                reason=form.cleaned_data["reason"],
-                **form.service_fields(),
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Account {account.name} saved.")
-            return redirect("accounts:detail", pk=account.pk)
-    return render(request, "accounts/account_form.html", {"form": form, "account": account})
+            return confirmation_needed(request, what=f"Disabling account {account.name}", next_url=request.get_full_path())
+        return None
+
+    done = submit(
+        request, form,
+        lambda: services.account_update(actor=Actor.from_user(request.user), account=account,
+                                        reason=form.cleaned_data["reason"], **form.service_fields()),
+        success=lambda saved: f"Account {saved.name} saved.",
+        then=lambda saved: redirect("accounts:detail", pk=saved.pk),
+        ask=ask,
+    )
+    return done or render(request, "accounts/account_form.html", {"form": form, "account": account})
 
 
 @require_http_methods(["GET", "POST"])
@@ -84,10 +76,15 @@ def account_edit(request, pk: int):
 def account_delete(request, pk: int):
     account = get_object_or_404(AssumableAccount, pk=pk)
     form = AccountDeleteForm(posted_data(request))
-    if form.is_valid():
-        services.account_delete(actor=Actor.from_user(request.user), account=account, reason=form.cleaned_data["reason"])
-        messages.success(request, f"Account {account.name} removed from the desired state.")
-        return redirect("accounts:list")
+    done = submit(
+        request, form,
+        lambda: services.account_delete(actor=Actor.from_user(request.user), account=account,
+                                        reason=form.cleaned_data["reason"]),
+        success=f"Account {account.name} removed from the desired state.",
+        then=lambda _: redirect("accounts:list"),
+    )
+    if done:
+        return done
     context = {"account": account, "form": form, "membership_count": account.memberships.count()}
     return render(request, "accounts/account_delete.html", context)
 
@@ -97,15 +94,14 @@ def account_delete(request, pk: int):
 def master_edit(request):
     master = MasterAccount.load()
     form = MasterAccountForm(posted_data(request), master=master)
-    if form.is_valid():
-        try:
-            services.master_account_update(
-                actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"], **form.service_fields()
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, "Master account saved.")
-            return redirect("accounts:list")
+    done = submit(
+        request, form,
+        lambda: services.master_account_update(actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"],
+                                               **form.service_fields()),
+        success="Master account saved.",
+        then=lambda _: redirect("accounts:list"),
+    )
+    if done:
+        return done
     context = {"form": form, **history_context(object_type="master account", obj=master)}
     return render(request, "accounts/master_form.html", context)

@@ -27,15 +27,21 @@ from audit.keys import audit_key
 from audit.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
-LEGACY, KEYED = 1, 2
+LEGACY, KEYED_V2, KEYED = 1, 2, 3
 
 # What version 1 hashed. Frozen: the legacy rows were sealed with exactly this.
 LEGACY_FIELDS = ("sequence", "created_at", "actor_name", "source", "action", "object_type", "object_id",
                  "object_repr", "before", "after", "reason")
-# Every column of AuditEvent but the hash itself; tests/test_audit_keyed_chain.py fails when the model
-# gains a field this list lacks. A new column needs a new chain version (old rows were sealed without it).
-KEYED_FIELDS = ("id", "sequence", "chain_version", "previous_hash", "created_at", "actor_id", "actor_name", "source",
-                "action", "object_type", "object_id", "object_repr", "before", "after", "reason")
+# What version 2 covered: every column before the parent link came. Frozen, as version 1's: the rows
+# sealed as version 2 keep verifying under exactly this, whatever columns came later.
+KEYED_V2_FIELDS = ("id", "sequence", "chain_version", "previous_hash", "created_at", "actor_id", "actor_name", "source",
+                   "action", "object_type", "object_id", "object_repr", "before", "after", "reason")
+# Every column of AuditEvent but the hash itself (version 3, what the console writes now);
+# tests/test_audit_keyed_chain.py fails when the model gains a field this list lacks. A new column
+# needs a new chain version (old rows were sealed without it).
+KEYED_FIELDS = (*KEYED_V2_FIELDS, "parent_type", "parent_id")
+# Keyed chain version → the columns its HMAC covers.
+KEYED_VERSIONS = {KEYED_V2: KEYED_V2_FIELDS, KEYED: KEYED_FIELDS}
 NOT_HASHED = ("row_hash",)
 ROW_COLUMNS = (*KEYED_FIELDS, "row_hash")
 
@@ -53,7 +59,9 @@ def legacy_link_hash(previous_hash: str, values: dict) -> str:
 
 
 def _keyed_message(values: dict) -> bytes:
-    return ("rolemodel-audit/2\n" + _canonical(values, KEYED_FIELDS)).encode()
+    """The message of a keyed row's HMAC, under the version the row carries (the version is inside it too)."""
+    version = values["chain_version"]
+    return (f"rolemodel-audit/{version}\n" + _canonical(values, KEYED_VERSIONS[version])).encode()
 
 
 def keyed_link_hash(values: dict, *, key: bytes) -> str:
@@ -66,7 +74,8 @@ def _unkeyed_hashes(values: dict) -> set[str]:
 
 
 def keyed_row_verifies(values: dict, key: bytes) -> bool:
-    return values["chain_version"] == KEYED and hmac.compare_digest(keyed_link_hash(values, key=key), values["row_hash"])
+    return values["chain_version"] in KEYED_VERSIONS and hmac.compare_digest(keyed_link_hash(values, key=key),
+                                                                             values["row_hash"])
 
 
 def _values_of(event: AuditEvent) -> dict:
@@ -207,7 +216,7 @@ def _bad_keyed_row(values: dict, key: bytes, rows: int) -> ChainReport:
     links to and which stays a valid HMAC for that next row; a forger must rewrite the hashes onward."""
     sequence = values["sequence"]
     where = f"Audit row {sequence} (id {values['id']})"
-    if values["chain_version"] != KEYED:
+    if values["chain_version"] not in KEYED_VERSIONS:
         return _bad(values, rows, "edited", f"{where} was edited: it claims chain version {values['chain_version']!r}, "
                                             "which the console never writes.")
     if values["row_hash"] in _unkeyed_hashes(values):

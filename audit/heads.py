@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit.chain import GENESIS, KEYED, ROW_COLUMNS, keyed_row_verifies
+from audit.chain import GENESIS, KEYED_VERSIONS, ROW_COLUMNS, keyed_row_verifies
 from audit.keys import audit_key
 from audit.models import AuditChainHead, AuditEvent, AuditHeadPublication
 from core import safe_json
@@ -73,7 +73,7 @@ def publish_head() -> PublishResult:
         # and two publishers from naming the same previous head.
         AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         newest = AuditEvent.objects.filter(sequence__isnull=False).order_by("-sequence").values(*ROW_COLUMNS).first()
-        if newest is not None and newest["chain_version"] == KEYED and not keyed_row_verifies(newest, key):
+        if newest is not None and newest["chain_version"] in KEYED_VERSIONS and not keyed_row_verifies(newest, key):
             refused = (f"Audit head not published: the newest row {newest['sequence']} (id {newest['id']}) does not "
                        "carry the HMAC under the audit key; run `manage.py rolemodel audit verify`.")
             logger.error(refused)

@@ -25,6 +25,19 @@ class AuditEvent(models.Model):
         APPLY_FAILED = "apply_failed", "Failed to apply"
         CHAIN_RESEALED = "chain_resealed", "Resealed under the audit key"
 
+    class ObjectType(models.TextChoices):
+        # The values are the free text older releases wrote, so old rows read the same.
+        ACCOUNT = "account", "Account"
+        MASTER_ACCOUNT = "master account", "Master account"
+        ROLE = "role", "Role"
+        POLICY = "policy", "Inline policy"
+        IAM_USER = "IAM user", "IAM user"
+        MEMBERSHIP = "membership", "Membership"
+        PLAN = "plan", "Plan"
+        CONSOLE_USER = "console user", "Console user"
+        IMPORT = "import", "Import"
+        AUDIT_CHAIN = "audit_chain", "Audit chain"
+
     class Source(models.TextChoices):
         WEB = "web", "Web"
         CLI = "cli", "Command line"
@@ -36,22 +49,28 @@ class AuditEvent(models.Model):
     actor_name = models.CharField(max_length=150)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
     action = models.CharField(max_length=30, choices=Action.choices)
-    object_type = models.CharField(max_length=50, db_index=True)
+    object_type = models.CharField(max_length=50, db_index=True, choices=ObjectType.choices)
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=300, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
+    # The object this one belongs to, where there is one (a policy's role), so that an object's history
+    # with its parts' is a query. Covered by the chain from version 3 on.
+    parent_type = models.CharField(max_length=50, blank=True, choices=ObjectType.choices)
+    parent_id = models.CharField(max_length=64, blank=True)
     # Tamper evidence: each row's hash covers its content and the previous row's hash (audit/chain.py).
     sequence = models.PositiveBigIntegerField(unique=True, null=True, editable=False)
     previous_hash = models.CharField(max_length=64, blank=True, editable=False)
     row_hash = models.CharField(max_length=64, blank=True, editable=False)
-    # 1: the legacy unkeyed SHA-256 (rows written before the key existed); 2: HMAC over every column.
-    chain_version = models.PositiveSmallIntegerField(default=2, editable=False)
+    # 1: the legacy unkeyed SHA-256 (rows written before the key existed); 2: HMAC over every column
+    # before the parent columns came; 3: HMAC over every column (audit/chain.py).
+    chain_version = models.PositiveSmallIntegerField(default=3, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["actor_name"])]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["actor_name"]),
+                   models.Index(fields=["parent_type", "parent_id"])]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type} {self.object_repr}"

@@ -16,6 +16,7 @@ from audit.chain import GENESIS, KEYED, LEGACY, ROW_COLUMNS, default_heads_file,
 from audit.keys import audit_key
 from audit.models import AuditChainHead, AuditEvent, AuditHeadPublication
 from audit.services import Actor, audit_record
+from core.permissions import check_actor
 
 RESEAL_CHUNK_SIZE = 2000
 
@@ -32,6 +33,7 @@ def legacy_rows_exist() -> bool:
 
 
 def reseal_legacy_chain(*, actor: Actor, chunk_size: int = RESEAL_CHUNK_SIZE) -> ResealResult:
+    check_actor(actor, "manage_users", "Only members of the Admin group reseal the audit chain.")
     key = audit_key()
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)

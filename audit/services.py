@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -36,8 +37,13 @@ def audit_record(
     before=None,
     after=None,
     reason: str = "",
+    parent_type: str = "",
+    parent_id="",
 ) -> AuditEvent:
-    """Append one audit row, linked into the hash chain. Call it inside the transaction that makes the change."""
+    """Append one audit row, linked into the hash chain. Call it inside the transaction that makes the change.
+
+    ``parent_type``/``parent_id`` name the object this one belongs to, where there is one (a policy's role).
+    """
     event = AuditEvent(
         created_at=timezone.now(),
         actor=actor.user,
@@ -50,7 +56,58 @@ def audit_record(
         before=before,
         after=after,
         reason=reason or "",
+        parent_type=parent_type,
+        parent_id=str(parent_id) if parent_type else "",
     )
     with transaction.atomic():
         append_event(event)
     return event
+
+
+def audited_save(
+    *,
+    actor: Actor,
+    obj,
+    action: str,
+    object_type: str,
+    before=None,
+    reason: str = "",
+    snapshot: Callable[[], object] | None = None,
+    related: Callable[[], None] | None = None,
+    after_change: Callable[[], None] | None = None,
+    parent_type: str = "",
+    parent_id="",
+) -> bool:
+    """Create, update or delete ``obj`` and write its audit row, in the caller's transaction.
+
+    1. ``delete``: the row records ``before`` (default: the snapshot now), then the object goes.
+    2. ``create`` / ``update``: validate (``full_clean``) and save. An update that changes nothing
+       saves nothing and writes no row (returns False) — checked before saving unless ``related``
+       (many-to-many links set after the save) can make the change.
+    3. ``related()`` then sets what needs the saved row; ``after_change()`` runs only for a real
+       change, before the audit row: whole-state checks and the change's consequences, whose own
+       audit rows then come first.
+    4. The audit row, with the snapshot (``obj.snapshot()`` unless ``snapshot`` says otherwise) as after,
+       linked to the parent object when there is one.
+    """
+    parent = {"parent_type": parent_type, "parent_id": parent_id}
+    take = snapshot or obj.snapshot
+    if action == AuditEvent.Action.DELETE:
+        audit_record(actor=actor, action=action, object_type=object_type, obj=obj,
+                     before=take() if before is None else before, reason=reason, **parent)
+        obj.delete()
+        return True
+    obj.full_clean()
+    if action == AuditEvent.Action.UPDATE and related is None and take() == before:
+        return False
+    obj.save()
+    if related is not None:
+        related()
+    after = take()
+    if action == AuditEvent.Action.UPDATE and after == before:
+        return False
+    if after_change is not None:
+        after_change()
+    audit_record(actor=actor, action=action, object_type=object_type, obj=obj,
+                 before=before if action == AuditEvent.Action.UPDATE else None, after=after, reason=reason, **parent)
+    return True

@@ -175,7 +175,7 @@ def pages_to_measure(objects: dict) -> list[tuple[str, str]]:
 
     account, role, iam_user = objects["account"], objects["role"], objects["iam_user"]
     return [
-        ("dashboard", reverse("core:dashboard")),
+        ("dashboard", reverse("console:dashboard")),
         ("accounts list", reverse("accounts:list")),
         ("account detail", reverse("accounts:detail", args=[account.pk])),
         ("roles list", reverse("roles:list")),

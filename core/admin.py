@@ -29,7 +29,7 @@ class ReadOnlyGroupAdmin(ReadOnlyAdminMixin, GroupAdmin):
     pass
 
 
-# Console users and groups change only through core/services_users.py, which keeps the privilege
+# Console users and groups change only through console/services_users.py, which keeps the privilege
 # boundaries and writes the audit rows; here a superuser may look, not change (the password form
 # included: it needs the change permission).
 admin.site.unregister(User)

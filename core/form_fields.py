@@ -1,8 +1,9 @@
 """Form fields and helpers shared by the apps' forms and views."""
 from django import forms
+from django.core import validators
 from django.core.exceptions import ValidationError
 
-from core.validators import no_control_characters_except_line_breaks
+from core.validators import no_control_characters, no_control_characters_except_line_breaks
 
 REASON_MAX_LENGTH = 2000
 REASON_OPTIONAL_HELP = "Optional; kept in the audit history."
@@ -72,3 +73,49 @@ def posted_data(request):
     """What a view binds its form to: the POST data on a POST, even an empty one (so that its errors
     show), and nothing on a GET (an unbound form, whose ``is_valid()`` is False)."""
     return request.POST if request.method == "POST" else None
+
+
+def _without_database_limits(field: forms.Field) -> None:
+    """Drop the length and range limits Django copies from the column onto a generated form field:
+    the model checks them in the service (``full_clean``), with the messages the pages have always shown."""
+    if type(field) is forms.CharField and field.max_length is not None:
+        field.max_length = None
+        field.validators = [v for v in field.validators if not isinstance(v, validators.MaxLengthValidator)]
+        field.widget.attrs.pop("maxlength", None)
+    elif isinstance(field, forms.IntegerField) and field.min_value is not None:
+        field.min_value = None
+        field.validators = [v for v in field.validators if not isinstance(v, validators.MinValueValidator)]
+        field.widget.attrs.pop("min", None)
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A form whose fields come from the model (``Meta.fields``), for a service to save.
+
+    The service validates the whole object (``full_clean``) and writes it with its audit row in one
+    transaction, so the form neither fills in nor validates its instance (``_post_clean``) and never
+    saves: it reads the request. Text fields generated from the model refuse control characters
+    (line breaks too, unless named in ``line_break_fields``); their column limits are left to the
+    model unless named in ``keep_database_limits``.
+    """
+
+    line_break_fields: tuple[str, ...] = ()
+    keep_database_limits: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name in self.declared_fields:
+                continue
+            if name not in self.keep_database_limits:
+                _without_database_limits(field)
+            if type(field) is forms.CharField:
+                # First, as a declared ``validators=[...]`` would be: a NUL gets this message before Django's.
+                field.validators.insert(0, no_control_characters_except_line_breaks if name in self.line_break_fields
+                                        else no_control_characters)
+
+    def _post_clean(self):
+        """Nothing: the service validates the object inside its transaction (see the class docstring)."""
+
+    def service_fields(self) -> dict:
+        """The model fields of a valid form, as the service's keyword arguments."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}

@@ -3,7 +3,7 @@ from django.db import models
 
 
 class FailedLoginWindow(models.Model):
-    """How many sign-ins failed for one user name from one address in one minute (core/login_audit.py).
+    """How many sign-ins failed for one user name from one address in one minute (console/login_audit.py).
 
     A counter, not history: the audit history gets at most two rows per window (its first failure, and
     the total once the minute is over); this row is deleted an hour after its window closed.

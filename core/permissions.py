@@ -16,7 +16,14 @@ CAPABILITIES = {
     "edit": {EDITOR, ADMIN},
     "approve": {APPROVER},
     "manage_users": {ADMIN},
+    # Starting an apply: whoever changes the desired state or approves plans (the page and the command
+    # line have always let both); a Viewer never.
+    "apply": {EDITOR, APPROVER, ADMIN},
 }
+# A system actor (the worker, migrations, the command line run without --as by the operator, who is
+# trusted as any shell on the server is) does what the system does; it never approves, because the
+# second pair of eyes of the four-eyes rule is a person.
+SYSTEM_CAPABILITIES = frozenset(CAPABILITIES) - {"approve"}
 
 
 def group_capabilities(group: str) -> frozenset[str]:
@@ -50,6 +57,31 @@ def has_capability(user, capability: str) -> bool:
     if user.is_superuser and capability != "approve":
         return True
     return bool(console_groups(user) & CAPABILITIES[capability])
+
+
+def actor_may(actor, capability: str) -> bool:
+    """Whether an actor (``audit.services.Actor``: a console user, or a system actor whose user is None)
+    holds ``capability``."""
+    if actor.user is None:
+        return capability in SYSTEM_CAPABILITIES
+    return has_capability(actor.user, capability)
+
+
+def check_actor(actor, capability: str, refusal: str = "") -> None:
+    """The check every state-changing service makes first: refuse (``PermissionDenied``) an actor
+    without ``capability``, before anything is read or written. Views turn the refusal into a 403, the
+    command line into its message and a non-zero exit."""
+    if not actor_may(actor, capability):
+        raise PermissionDenied(refusal or REFUSALS[capability])
+
+
+REFUSALS = {
+    "view": "Only console users with a console role (Viewer or above) do this.",
+    "edit": "Only members of the Editor or Admin group change the desired state.",
+    "approve": "Only members of the Approver group approve plans.",
+    "manage_users": "Only members of the Admin group manage console users.",
+    "apply": "Only members of the Editor, Admin or Approver group start applies.",
+}
 
 
 def require(capability: str):

@@ -9,9 +9,10 @@ would try to read ``foo`` as a view name and fail with ``NoReverseMatch``.
 """
 import re
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
 MAX_NEXT_LENGTH = 2000
@@ -31,10 +32,11 @@ def is_safe_local_path(request, candidate) -> bool:
 
 
 def safe_next_url(request, candidate: str | None, *, default: str | None = None) -> str:
-    """``candidate`` when it is a safe path of this site, else ``default`` (the dashboard when not given)."""
+    """``candidate`` when it is a safe path of this site, else ``default`` (the site's home page, the
+    dashboard, when not given: ``LOGIN_REDIRECT_URL``, so that the ground floor names no page above it)."""
     if is_safe_local_path(request, candidate):
         return candidate
-    return default or reverse("core:dashboard")
+    return default or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def redirect_next(request, candidate: str | None, *, default: str | None = None) -> HttpResponseRedirect:

@@ -4,9 +4,5 @@ from core import views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("confirm-password/", views.confirm_password, name="sudo"),
-    path("console-users/", views.console_user_list, name="console_user_list"),
-    path("console-users/new/", views.console_user_create, name="console_user_create"),
-    path("console-users/<int:pk>/edit/", views.console_user_edit, name="console_user_edit"),
 ]

@@ -25,6 +25,10 @@ What a rule can do:
 
 Rules apply ``times`` times, or for ever when ``times`` is None; the newest matching rule wins.
 Every request is recorded in :attr:`FaultProxy.log` with what happened to it.
+
+Beside faults, :attr:`FaultProxy.delay_seconds` adds a latency to every request, as a far-away AWS
+endpoint would, and :meth:`FaultProxy.take_counts` counts requests by operation (the AWS-call
+benchmark, bench/aws_calls.py, uses both).
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ import re
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -115,6 +120,8 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._stalled = 0
         self.log: list[Request] = []
+        self._counted = 0  # how much of the log take_counts() has counted
+        self.delay_seconds = 0.0  # added before every request is handled
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -172,6 +179,7 @@ class FaultProxy:
         self.clear()
         with self._lock:
             self.log.clear()
+            self._counted = 0
 
     def throttle(self, operation: str, *, times: int | None = 1, account: str = "") -> Rule:
         return self.add(Rule("error", operation, account, times, status=400, code="Throttling", message="Rate exceeded"))
@@ -208,6 +216,12 @@ class FaultProxy:
         with self._lock:
             return sum(1 for r in self.log if r.operation == operation and (account is None or r.account == account)
                        and (outcome is None or r.outcome == outcome))
+
+    def take_counts(self) -> Counter:
+        """Requests by operation since the last call (whatever happened to them), and start counting afresh."""
+        with self._lock:
+            new, self._counted = self.log[self._counted:], len(self.log)
+        return Counter(request.operation for request in new)
 
     @property
     def stalled_now(self) -> int:
@@ -312,6 +326,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as botocore expects
+    # Headers and body leave in two writes: with Nagle's algorithm on, the client's delayed ACK would
+    # hold the body back ~40 ms per request (which the benchmark's timings would show).
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass
@@ -326,6 +343,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         operation = operation_of(self.path, self.headers, body)
+        if proxy.delay_seconds:
+            time.sleep(proxy.delay_seconds)
         account = proxy.account_of(self.headers)
         rule = proxy._match(operation, account)
         action = rule.action if rule else FORWARDED

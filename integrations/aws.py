@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -40,15 +41,30 @@ IAM_PAGE_SIZE = 1000  # the most GetAccountAuthorizationDetails returns per page
 NO_ANSWER_ERRORS = (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionClosedError)
 # …or could not be reached in the first place.
 UNREACHABLE_ERRORS = (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.EndpointConnectionError)
+# CloudFormation has no error code of its own for a missing stack: DescribeStacks, ListStackResources,
+# DescribeStackEvents and GetTemplate answer ``ValidationError`` with "Stack with id NAME does not exist"
+# (moto sends the same). ``ValidationError`` also covers malformed requests, so the message decides, and
+# only for this code.
+MISSING_STACK_CODE = "ValidationError"
+MISSING_STACK_WORDS = "does not exist"
+
+logger = logging.getLogger(__name__)
 
 
 class AwsError(Exception):
     """A failed AWS call, with the service's own code and message."""
 
-    def __init__(self, message: str, *, code: str = "", operation: str = ""):
+    def __init__(self, message: str, *, code: str = "", operation: str = "", aws_message: str = ""):
         super().__init__(message)
         self.code = code
         self.operation = operation
+        # The service's own words, without our label and operation in front (which may hold any text).
+        self.aws_message = aws_message
+
+
+def is_missing_stack(error: AwsError) -> bool:
+    """True when AWS answered that the stack does not exist (see ``MISSING_STACK_CODE``)."""
+    return error.code == MISSING_STACK_CODE and MISSING_STACK_WORDS in error.aws_message
 
 
 @dataclass(frozen=True)
@@ -266,6 +282,7 @@ def _wrap(error: Exception, label: str, operation: str = "") -> AwsError:
             f"{label}: {operation} failed: {info.get('Code', 'Error')}: {info.get('Message', str(error))}",
             code=info.get("Code", ""),
             operation=operation,
+            aws_message=info.get("Message", ""),
         )
     if isinstance(error, botocore.exceptions.WaiterError):
         return AwsError(f"{label}: {error}", code="WaiterError")
@@ -457,7 +474,7 @@ def stack_status(access: AccountAccess, counter: CallCounter, *, stack_name: str
     try:
         stacks = _call(client(access, "cloudformation", counter), "describe_stacks", access.label, StackName=stack_name)["Stacks"]
     except AwsError as error:
-        if "does not exist" in str(error):
+        if is_missing_stack(error):
             return None
         raise
     if not stacks:
@@ -481,12 +498,20 @@ def stack_failure_reasons(
     access: AccountAccess, counter: CallCounter, *, stack_name: str, limit: int = 10, since=None
 ) -> list[str]:
     """The stack's own reasons for failing, newest first, from its events (only those at or after
-    ``since``, an aware datetime, when given: older events belong to earlier operations)."""
+    ``since``, an aware datetime, when given: older events belong to earlier operations).
+
+    The reasons only add detail to a failure already being reported, so events that cannot be read
+    give none rather than replace that failure with their own: a stack that is gone has no events
+    to read; any other error is logged with its reason.
+    """
     try:
         events = _call(client(access, "cloudformation", counter), "describe_stack_events", access.label, StackName=stack_name)[
             "StackEvents"
         ]
-    except AwsError:
+    except AwsError as error:
+        if not is_missing_stack(error):
+            logger.warning("%s: the events of stack %s could not be read, so its failure reasons are not shown: %s",
+                           access.label, stack_name, error)
         return []
     reasons = []
     for event in events:

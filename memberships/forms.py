@@ -3,8 +3,8 @@ from django.utils import timezone
 
 from accounts.models import AssumableAccount
 from core import limits
-from core.form_fields import ModelIdsField, reason_field
-from core.validators import no_control_characters, no_control_characters_except_line_breaks
+from core.form_fields import ModelIdsField, ServiceModelForm, reason_field
+from core.validators import no_control_characters_except_line_breaks
 from memberships.models import IAMUser
 from memberships.selectors import grantable_pairs, pair_value
 from roles.models import RoleDefinition
@@ -113,24 +113,25 @@ class ReasonForm(forms.Form):
         return " ".join(message for errors in self.errors.values() for message in errors)
 
 
-class IAMUserForm(forms.Form):
-    user_name = forms.CharField(
-        max_length=limits.USER_NAME_MAX,
-        help_text="Exactly as in the master account's IAM (letters, digits and + = , . @ _ -).",
-        validators=[no_control_characters],
-    )
-    display_name = forms.CharField(max_length=200, required=False, validators=[no_control_characters])
+class IAMUserForm(ServiceModelForm):
+    # Declared: the page has always accepted any address Django's email field does (up to 320 characters).
     email = forms.EmailField(required=False)
     reason = reason_field(max_length=500)
 
+    keep_database_limits = ("user_name", "display_name")
     FIELDS = ("user_name", "display_name", "email")
+
+    class Meta:
+        model = IAMUser
+        fields = ("user_name", "display_name", "email")
+        help_texts = {"user_name": "Exactly as in the master account's IAM (letters, digits and + = , . @ _ -)."}
 
     @classmethod
     def initial_for(cls, iam_user: IAMUser) -> dict:
         return {name: getattr(iam_user, name) for name in cls.FIELDS}
 
     def user_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.FIELDS}
+        return self.service_fields()
 
 
 class IAMUserSearchForm(forms.Form):

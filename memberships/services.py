@@ -7,47 +7,45 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import AssumableAccount
-from audit.services import Actor, audit_record
+from audit.models import AuditEvent
+from audit.services import Actor, audit_record, audited_save
 from core import limits
+from core.permissions import check_actor
 from core.services import apply_fields
 from memberships.models import IAMUser, Membership
 from roles.models import RoleDefinition
 
 IAM_USER_FIELDS = ("user_name", "display_name", "email")
+IAM_USER, MEMBERSHIP = AuditEvent.ObjectType.IAM_USER, AuditEvent.ObjectType.MEMBERSHIP
+CREATE, UPDATE, DELETE = AuditEvent.Action.CREATE, AuditEvent.Action.UPDATE, AuditEvent.Action.DELETE
 
 
 @transaction.atomic
 def iam_user_create(*, actor: Actor, reason: str = "", **fields) -> IAMUser:
+    check_actor(actor, "edit")
     iam_user = IAMUser()
     apply_fields(iam_user, fields, allowed=IAM_USER_FIELDS)
-    iam_user.full_clean()
-    iam_user.save()
-    audit_record(actor=actor, action="create", object_type="IAM user", obj=iam_user, after=iam_user.snapshot(), reason=reason)
+    audited_save(actor=actor, obj=iam_user, action=CREATE, object_type=IAM_USER, reason=reason)
     return iam_user
 
 
 @transaction.atomic
 def iam_user_update(*, actor: Actor, iam_user: IAMUser, reason: str = "", **fields) -> IAMUser:
+    check_actor(actor, "edit")
     iam_user = IAMUser.objects.select_for_update().get(pk=iam_user.pk)
     before = iam_user.snapshot()
     apply_fields(iam_user, fields, allowed=IAM_USER_FIELDS)
-    iam_user.full_clean()
-    if iam_user.snapshot() == before:
-        return iam_user
-    iam_user.save()
-    audit_record(
-        actor=actor, action="update", object_type="IAM user", obj=iam_user, before=before, after=iam_user.snapshot(), reason=reason
-    )
+    audited_save(actor=actor, obj=iam_user, action=UPDATE, object_type=IAM_USER, before=before, reason=reason)
     return iam_user
 
 
 @transaction.atomic
 def iam_user_delete(*, actor: Actor, iam_user: IAMUser, reason: str = "") -> None:
     """Forget an IAM user, revoking each of their grants first (the IAM user itself stays in AWS)."""
+    check_actor(actor, "edit")
     for membership in iam_user.memberships.select_related("iam_user", "account", "role"):
         membership_revoke(actor=actor, membership=membership, reason=reason or f"IAM user {iam_user} removed")
-    audit_record(actor=actor, action="delete", object_type="IAM user", obj=iam_user, before=iam_user.snapshot(), reason=reason)
-    iam_user.delete()
+    audited_save(actor=actor, obj=iam_user, action=DELETE, object_type=IAM_USER, reason=reason)
 
 
 @dataclass
@@ -71,6 +69,7 @@ def memberships_grant(
     3. Create the rest, then refuse the whole request if any user would exceed 10 groups.
     4. Audit each new membership.
     """
+    check_actor(actor, "edit")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why this access is needed: the reason is kept in the audit history."})
@@ -113,16 +112,14 @@ def memberships_grant(
         raise ValidationError(problems)
 
     for membership in result.created:
-        audit_record(actor=actor, action="create", object_type="membership", obj=membership, after=membership.snapshot(), reason=reason)
+        audit_record(actor=actor, action=CREATE, object_type=MEMBERSHIP, obj=membership, after=membership.snapshot(), reason=reason)
     return result
 
 
 @transaction.atomic
 def membership_revoke(*, actor: Actor, membership: Membership, reason: str = "") -> None:
-    audit_record(
-        actor=actor, action="delete", object_type="membership", obj=membership, before=membership.snapshot(), reason=reason
-    )
-    membership.delete()
+    check_actor(actor, "edit")
+    audited_save(actor=actor, obj=membership, action=DELETE, object_type=MEMBERSHIP, reason=reason)
 
 
 def expire_due_memberships(*, now: datetime | None = None) -> int:
@@ -153,6 +150,7 @@ def memberships_sync(*, actor: Actor, user_map: dict, reason: str) -> SyncResult
     3. Revoke memberships of listed groups whose user is not listed; groups not in the map are untouched.
     4. Grant the missing ones through ``memberships_grant`` (10-group limit, audit rows).
     """
+    check_actor(actor, "edit")
     accounts = {account.name.lower(): account for account in AssumableAccount.objects.all()}
     roles = {role.logical_name.lower(): role for role in RoleDefinition.objects.prefetch_related("accounts")}
     problems, wanted = [], []

@@ -10,6 +10,7 @@ from audit.services import Actor
 from core import limits
 from core.form_errors import add_service_error
 from core.form_fields import posted_data
+from core.form_flow import submit
 from core.permissions import require
 from core.redirects import redirect_next, safe_next_url
 from core.sudo import require_recent_password
@@ -111,17 +112,14 @@ def iam_user_list(request):
 @require("edit")
 def iam_user_create(request):
     form = IAMUserForm(posted_data(request))
-    if form.is_valid():
-        try:
-            iam_user = services.iam_user_create(
-                actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"], **form.user_fields()
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"IAM user {iam_user.user_name} added.")
-            return redirect("memberships:iam_user_detail", pk=iam_user.pk)
-    return render(request, "memberships/iam_user_form.html", {"form": form, "creating": True})
+    done = submit(
+        request, form,
+        lambda: services.iam_user_create(actor=Actor.from_user(request.user), reason=form.cleaned_data["reason"],
+                                         **form.user_fields()),
+        success=lambda iam_user: f"IAM user {iam_user.user_name} added.",
+        then=lambda iam_user: redirect("memberships:iam_user_detail", pk=iam_user.pk),
+    )
+    return done or render(request, "memberships/iam_user_form.html", {"form": form, "creating": True})
 
 
 @require_http_methods(["GET", "POST"])
@@ -129,17 +127,14 @@ def iam_user_create(request):
 def iam_user_edit(request, pk: int):
     iam_user = get_object_or_404(IAMUser, pk=pk)
     form = IAMUserForm(posted_data(request), initial=IAMUserForm.initial_for(iam_user))
-    if form.is_valid():
-        try:
-            services.iam_user_update(
-                actor=Actor.from_user(request.user), iam_user=iam_user, reason=form.cleaned_data["reason"], **form.user_fields()
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"IAM user {form.cleaned_data['user_name']} saved.")
-            return redirect("memberships:iam_user_detail", pk=iam_user.pk)
-    return render(request, "memberships/iam_user_form.html", {"form": form, "creating": False, "iam_user": iam_user})
+    done = submit(
+        request, form,
+        lambda: services.iam_user_update(actor=Actor.from_user(request.user), iam_user=iam_user,
+                                         reason=form.cleaned_data["reason"], **form.user_fields()),
+        success=lambda _: f"IAM user {form.cleaned_data['user_name']} saved.",
+        then=lambda _: redirect("memberships:iam_user_detail", pk=iam_user.pk),
+    )
+    return done or render(request, "memberships/iam_user_form.html", {"form": form, "creating": False, "iam_user": iam_user})
 
 
 @require_POST

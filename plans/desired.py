@@ -1,20 +1,86 @@
-"""The desired state as one canonical document, its fingerprint, and who edited it."""
+"""The desired state: its checks as a whole, one canonical document of it, its fingerprint, and who edited it.
+
+A single row can be valid while the state it produces is not (one more account pushes a group name
+past 128 characters, or the master account past its group quota). The services of accounts and
+roles save an edit and run :func:`check_desired_state` in the same transaction, through
+``core.state_check`` (plans registers it in ``PlansConfig.ready()``: they may not import plans);
+the dashboard lists :func:`desired_state_problems` and a plan is blocked while there are any.
+"""
 import hashlib
 import json
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import AssumableAccount, MasterAccount
 from audit.models import AuditEvent
 from core import limits
 from memberships.models import Membership
-from plans import stack_records
 from plans.models import Plan
 from plans.targets import account_target, master_target
 from roles import cloudformation
-from roles.selectors import account_role_pairs, roles_with_policies
+from roles.selectors import account_role_pairs, kept_role_names, roles_with_policies
 
 DESIRED_STATE_OBJECT_TYPES = ("account", "master account", "role", "policy", "membership", "IAM user")
+
+
+def desired_state_problems() -> list[str]:
+    master = MasterAccount.load()
+    accounts = list(AssumableAccount.objects.order_by("name"))
+    roles = list(roles_with_policies())
+    problems = []
+
+    pairs = account_role_pairs(accounts, roles)
+    for account, role in pairs:
+        try:
+            limits.validate_group_name(account.name, role.logical_name)
+        except ValidationError as error:
+            problems.extend(error.messages)
+    if len(pairs) > master.group_quota:
+        problems.append(
+            f"{len(accounts)} accounts × their roles need {len(pairs)} IAM groups in the master account; "
+            f"its quota is {master.group_quota}. Remove roles or accounts, or raise the quota (at most "
+            f"{limits.GROUPS_PER_ACCOUNT_MAX})."
+        )
+
+    role_names = {}
+    for role in roles:
+        role_names.setdefault(role.effective_role_name.lower(), []).append(role.logical_name)
+        inline_total = sum(policy.size for policy in role.policies.all())
+        if inline_total > limits.ROLE_INLINE_POLICIES_CHARS_MAX:
+            problems.append(
+                f"Role {role.logical_name}: its inline policies add up to {inline_total:,} characters; IAM allows "
+                f"{limits.ROLE_INLINE_POLICIES_CHARS_MAX:,} per role (whitespace not counted)."
+            )
+        trust_size = cloudformation.trust_policy_size(role, master.account_id or "123456789012")
+        if trust_size > limits.TRUST_POLICY_CHARS_MAX:
+            problems.append(
+                f"Role {role.logical_name}: its trust policy is {trust_size:,} characters; IAM allows "
+                f"{limits.TRUST_POLICY_CHARS_MAX:,}."
+            )
+    for logical_names in role_names.values():
+        if len(logical_names) > 1:
+            problems.append(
+                f"Roles {', '.join(logical_names)} would create IAM roles with the same name "
+                "(IAM role names are unique regardless of case)."
+            )
+
+    seen_subsets = set()
+    for account in accounts:
+        subset = tuple(role.pk for a, role in pairs if a.pk == account.pk)
+        if subset in seen_subsets:
+            continue
+        seen_subsets.add(subset)
+        template = cloudformation.build_template([role for role in roles if role.pk in subset])
+        for problem in cloudformation.template_problems(template):
+            problems.append(f"Account {account.name}: {problem}")
+    return problems
+
+
+def check_desired_state() -> None:
+    problems = desired_state_problems()
+    if problems:
+        raise ValidationError(problems)
 
 
 def group_policy_name(group: str) -> str:
@@ -45,7 +111,7 @@ def desired_state_document(*, teardown: bool = False) -> dict:
     enabled = [account for account in accounts if account.enabled]
     # Roles living under names CloudFormation gave them keep those names: in the template (no
     # RoleName) and in the group policies (their real ARNs), as the accounts' stack records hold them.
-    kept_names = stack_records.kept_role_names(enabled, roles, stack_name=master.stack_name)
+    kept_names = kept_role_names(enabled, roles, stack_name=master.stack_name)
     for account in accounts:
         entry = {**account_target(account, master), "enabled": account.enabled}
         if account.enabled and not teardown:

@@ -18,6 +18,7 @@ from audit.models import AuditEvent
 from audit.selectors import membership_removals
 from plans import replacement
 from plans.document import Block, block
+from roles import identity
 from roles.models import RoleDefinition
 
 ROLE = replacement.ROLE
@@ -70,9 +71,9 @@ def role_replacement_blocks(account_plans: list[dict], confirmations: dict[str, 
             else:
                 continue  # the removed half of a pair: its added half speaks for both
             before = change.get("before") if change["action"] == "change" else _before_of(account, old_id)
-            live = replacement.resource_identity(old_id, before)
-            wanted = replacement.resource_identity(change["logical_id"], change.get("after"))
-            if replacement.confirmation_covers(confirmations.get(change["logical_id"]) or {}, wanted=wanted):
+            live = identity.resource_identity(old_id, before)
+            wanted = identity.resource_identity(change["logical_id"], change.get("after"))
+            if identity.confirmation_covers(confirmations.get(change["logical_id"]) or {}, wanted=wanted):
                 change["confirmed"] = True
                 continue
             blocks.append(_role_block(_replacement_message(account, change, live, wanted), change["logical_id"]))
@@ -85,10 +86,10 @@ def _before_of(account: dict, logical_id: str):
 
 def _replacement_message(account: dict, change: dict, live: dict, wanted: dict) -> str:
     verb = "may be replaced" if change["replacement"] == replacement.CONDITIONAL else "would be replaced"
-    what = replacement.describe_identity_change(live, wanted)
+    what = identity.describe_identity_change(live, wanted)
     why = f" ({what})" if what else " (CloudFormation reports it)" if change.get("replacement_source") == "aws" else ""
-    old_arn = replacement.role_arn(account["account_id"], live)
-    new_arn = replacement.role_arn(account["account_id"], wanted)
+    old_arn = identity.role_arn(account["account_id"], live)
+    new_arn = identity.role_arn(account["account_id"], wanted)
     arn = f"its ARN changes from {old_arn} to {new_arn}" if old_arn != new_arn else f"{old_arn} becomes a new role"
     return (
         f"Role {change['logical_id']} in {account['name']} {verb}{why}: {arn}, and every switch-role link, "

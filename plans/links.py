@@ -12,7 +12,7 @@ from django.urls import reverse
 _PAGES = {
     "accounts": "accounts:list",
     "master": "accounts:master_edit",
-    "dashboard": "core:dashboard",
+    "dashboard": "console:dashboard",
     "roles": "roles:list",
 }
 

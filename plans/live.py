@@ -40,7 +40,7 @@ def live_roles() -> dict:
                 })
             entry["stack"] = True
         except aws.AwsError as error:
-            if "does not exist" in str(error):
+            if aws.is_missing_stack(error):
                 entry["note"] = "No stack yet."
             else:
                 entry["error"] = str(error)

@@ -8,7 +8,6 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.selectors import membership_removals
 from audit.services import Actor, audit_record
 from core import limits
-from core.desired_state import desired_state_problems
 from integrations import aws
 from plans import desired, diff, dispatch, document, guards, presenting, stack_records, targets
 from plans.access import account_access, master_access
@@ -204,7 +203,7 @@ def _compute(plan: Plan, job: Job, master_model: MasterAccount, counters: dict, 
     if not teardown:
         blocks += guards.role_replacement_blocks(account_plans, confirmations)
         blocks += guards.group_removal_blocks(master_plan, confirmations)
-        blocks += [block(problem, "dashboard") for problem in desired_state_problems()]
+        blocks += [block(problem, "dashboard") for problem in desired.desired_state_problems()]
         blocks += _master_blocks(document=wanted, live=live_iam, master=master_plan, quota=quota,
                                  live_group_total=_all_group_count(live_iam))
     if not master_model.account_id:

@@ -10,6 +10,7 @@ For a role a replacement is not a detail: its ARN changes, and every saved switc
 ``replacement`` and blocks the ones that replace a role unless the rename was confirmed.
 """
 from plans import normalize
+from roles.identity import template_properties
 
 ROLE = "AWS::IAM::Role"
 CONDITIONAL = "Conditional"
@@ -25,15 +26,10 @@ CREATE_ONLY_PROPERTIES = {
 }
 
 
-def _properties(resource) -> dict:
-    properties = resource.get("Properties") if isinstance(resource, dict) else None
-    return properties if isinstance(properties, dict) else {}
-
-
 def replaced_by(resource_type: str, before, after) -> list[str]:
     """The create-only properties that differ by meaning between two versions of a resource."""
     names = CREATE_ONLY_PROPERTIES.get(resource_type, ())
-    old, new = _properties(before), _properties(after)
+    old, new = template_properties(before), template_properties(after)
     return [name for name in names if not normalize.same_property(resource_type, name, old.get(name), new.get(name))]
 
 
@@ -57,22 +53,6 @@ def from_change_set(value):
     return {"True": True, "False": False, CONDITIONAL: CONDITIONAL}.get(value)
 
 
-def resource_identity(logical_id: str, resource) -> dict:
-    """What a role's ARN is made of in a template: its logical id, RoleName (None: CloudFormation names it) and Path."""
-    properties = _properties(resource)
-    path = properties.get("Path", "/")
-    return {"logical_id": logical_id, "role_name": properties.get("RoleName"), "path": path}
-
-
-def role_arn(account_id: str, identity: dict) -> str:
-    """The role's ARN, or a description of it when CloudFormation chose the name."""
-    path = identity["path"] if isinstance(identity["path"], str) else "/"
-    name = identity["role_name"]
-    if not isinstance(name, str):
-        name = "<the name CloudFormation gave it>"
-    return f"arn:aws:iam::{account_id or '<account id>'}:role{path}{name}"
-
-
 def pair_replaced_roles(changes: list[dict], renames: dict[str, str] | None = None) -> None:
     """Mark a role removed under one logical id and added under another as one replacement.
 
@@ -86,11 +66,11 @@ def pair_replaced_roles(changes: list[dict], renames: dict[str, str] | None = No
         candidates = renames.get(added["logical_id"]) or []
         old_id = next((c for c in ([candidates] if isinstance(candidates, str) else candidates) if c in removed), None)
         if old_id is None:
-            name = _properties(added.get("after")).get("RoleName")
+            name = template_properties(added.get("after")).get("RoleName")
             old_id = next(
                 (logical_id for logical_id, c in removed.items()
-                 if isinstance(name, str) and isinstance(_properties(c.get("before")).get("RoleName"), str)
-                 and _properties(c.get("before"))["RoleName"].lower() == name.lower()),
+                 if isinstance(name, str) and isinstance(template_properties(c.get("before")).get("RoleName"), str)
+                 and template_properties(c.get("before"))["RoleName"].lower() == name.lower()),
                 None,
             )
         if old_id is None or old_id not in removed:
@@ -98,37 +78,3 @@ def pair_replaced_roles(changes: list[dict], renames: dict[str, str] | None = No
         old = removed.pop(old_id)
         added["replacement"] = old["replacement"] = True
         added["replaces"], old["replaced_by"] = old_id, added["logical_id"]
-
-
-def role_identity(role) -> dict:
-    """A console role's identity as the generated template writes it (see ``resource_identity``)."""
-    from roles.cloudformation import role_resources
-
-    resources = role_resources(role, [], include_account_metadata=False)
-    return resource_identity(role.logical_name, resources[role.logical_name])
-
-
-def describe_identity_change(before: dict, after: dict) -> str:
-    """``RoleName Admin → Administrator, Path / → /ops/`` for the parts that change."""
-    labels = {"logical_id": "logical id", "role_name": "RoleName", "path": "Path"}
-    parts = []
-    for key, label in labels.items():
-        if before.get(key) != after.get(key):
-            old = before.get(key) if before.get(key) is not None else "(given by CloudFormation)"
-            new = after.get(key) if after.get(key) is not None else "(given by CloudFormation)"
-            parts.append(f"{label} {old} → {new}")
-    return ", ".join(parts)
-
-
-def confirmation_covers(confirmation: dict, *, wanted: dict) -> bool:
-    """Whether the editor confirmed on the role form that the role becomes exactly ``wanted``."""
-    return bool(confirmation.get("confirmed")) and _same_identity(confirmation.get("to") or {}, wanted)
-
-
-def _same_identity(confirmed: dict, wanted: dict) -> bool:
-    """A confirmed role that keeps CloudFormation's name (``role_name`` None) is written, in an account
-    where no such name exists yet, under its logical id (``roles.cloudformation.role_resources``):
-    that RoleName is the same definition, not another rename."""
-    names = {None, confirmed.get("logical_id")} if confirmed.get("role_name") is None else {confirmed.get("role_name")}
-    return (confirmed.get("logical_id"), confirmed.get("path") or "/") == (wanted.get("logical_id"), wanted.get("path") or "/") \
-        and wanted.get("role_name") in names

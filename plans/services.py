@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import AssumableAccount
 from audit.services import Actor, audit_record
-from core.permissions import has_capability
+from core.permissions import check_actor, has_capability
 from plans import desired, dispatch
 from plans.document import UNCHANGED_ACTIONS
 from plans.jobs import reap_abandoned_jobs
@@ -25,6 +25,7 @@ def _steps_for(job: Job, targets: list[str]) -> None:
 @transaction.atomic
 def plan_request(*, actor: Actor, teardown: bool = False) -> Plan:
     """Create a plan and its job; the worker computes it after this transaction commits."""
+    check_actor(actor, "edit", "Only members of the Editor or Admin group request plans.")
     reap_abandoned_jobs()
     plan = Plan.objects.create(
         kind=Plan.Kind.TEARDOWN if teardown else Plan.Kind.CONVERGE,
@@ -69,6 +70,7 @@ def own_work_refusal(*, plan: Plan, user_id: int | None) -> str:
 def plan_approve(*, actor: Actor, plan: Plan, comment: str = "") -> Plan:
     if actor.user is None:
         raise PermissionDenied("A plan is approved by a console user, not a system actor.")
+    check_actor(actor, "approve")
     refusal = approval_refusal(user=actor.user, plan=plan)
     if refusal:
         raise PlanError(refusal)
@@ -83,11 +85,10 @@ def plan_approve(*, actor: Actor, plan: Plan, comment: str = "") -> Plan:
 
 @transaction.atomic
 def plan_reject(*, actor: Actor, plan: Plan, comment: str) -> Plan:
+    check_actor(actor, "approve", "Only members of the Approver group reject plans.")
     comment = (comment or "").strip()
     if not comment:
         raise PlanError("Say why you reject this plan: the comment goes to the requester and the audit history.")
-    if actor.user is None or not has_capability(actor.user, "approve"):
-        raise PermissionDenied("Only members of the Approver group reject plans.")
     if not plan.reject(user=actor.user, name=actor.name, comment=comment):
         raise PlanError("Only a plan waiting for approval (or blocked) can be rejected.")
     plan.refresh_from_db()
@@ -105,6 +106,7 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
     3. Create the job and its steps; the unique constraint refuses a second apply running at once.
     4. After commit, send one task per account, or the master step when no stack changes.
     """
+    check_actor(actor, "apply")
     reap_abandoned_jobs()  # a dead apply would otherwise block every new one
     if plan.status != Plan.Status.APPROVED:
         raise PlanError(f"Only an approved plan can be applied; this one is {plan.get_status_display().lower()}.")

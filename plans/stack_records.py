@@ -115,22 +115,3 @@ def refresh_after_apply(
     if read.role_names is None:
         return f"The stack is {read.live.status}; the next plan reads it afresh"
     return f"Recorded the stack's template and its {len(read.role_names)} role name(s)"
-
-
-def kept_role_names(accounts, roles, *, stack_name: str) -> dict:
-    """Per account name: the roles that keep the name CloudFormation gave them there, logical id ->
-    physical name. That is a role imported without RoleName that lives in the account's stack under
-    such a name, with the path it has there: another path makes CloudFormation replace the role
-    under a new random name, which no plan could approve, so the template then names it instead."""
-    records = records_for(accounts, stack_name=stack_name)
-    adopted = [role for role in roles if role.name_from_cloudformation]
-    kept = {}
-    for account in accounts:
-        record = records.get(account.pk)
-        given = record.names_given_by_cloudformation() if record is not None else {}
-        kept[account.name] = {
-            role.logical_name: given[role.logical_name]
-            for role in adopted
-            if role.logical_name in given and record.role_path(role.logical_name) == role.path
-        }
-    return kept

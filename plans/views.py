@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
@@ -14,10 +14,6 @@ from core.throttle import AWS_READ, throttled
 from plans import live, selectors, services, targets
 from plans.forms import ApproveForm, PlanRequestForm, RejectForm
 from plans.models import Job, Plan
-
-
-def _can_apply(user) -> bool:
-    return has_capability(user, "edit") or has_capability(user, "approve")
 
 
 @require_GET
@@ -64,7 +60,7 @@ def _plan_context(request, plan: Plan) -> dict:
         "can_decide": not refusal,
         "approval_refusal": refusal,
         "can_reject": has_capability(request.user, "approve") and plan.status in Plan.REJECTABLE_STATUSES,
-        "can_apply": _can_apply(request.user) and plan.status == Plan.Status.APPROVED,
+        "can_apply": has_capability(request.user, "apply") and plan.status == Plan.Status.APPROVED,
         "stale": plan.status in (Plan.Status.PENDING, Plan.Status.APPROVED) and selectors.plan_is_stale(plan),
         "approve_form": ApproveForm(),
         "reject_form": RejectForm(),
@@ -109,10 +105,8 @@ def plan_reject(request, pk: int):
 
 
 @require_POST
-@require("view")
+@require("apply")
 def plan_apply(request, pk: int):
-    if not _can_apply(request.user):
-        raise PermissionDenied("Editors, Admins and Approvers start applies.")
     plan = get_object_or_404(Plan, pk=pk)
     try:
         job = services.apply_request(actor=Actor.from_user(request.user), plan=plan)

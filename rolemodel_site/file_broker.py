@@ -6,7 +6,9 @@ worker polling the same folder can take the file in between, read nothing and st
 in the end-to-end tests). This transport writes each message under a temporary name the workers
 ignore and renames it into place, which is atomic on one filesystem.
 
-Importing this module makes it the transport for every ``filesystem://`` URL in the process.
+:func:`register` makes it the transport for every ``filesystem://`` URL in the process; the Celery
+app calls it when it is made (rolemodel_site/celery.py). Its channel makes the broker's folders
+when a process first connects, so reading the settings writes nothing.
 """
 import os
 import uuid
@@ -21,6 +23,11 @@ TEMPORARY_SUFFIX = ".writing"  # kombu takes only files whose name ends in ".<qu
 
 
 class Channel(filesystem.Channel):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for folder in (self.data_folder_in, self.data_folder_out, self.processed_folder, self.control_folder):
+            os.makedirs(folder, exist_ok=True)
+
     def _put(self, queue, payload, **kwargs):
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
@@ -37,4 +44,6 @@ class Transport(filesystem.Transport):
     Channel = Channel
 
 
-TRANSPORT_ALIASES["filesystem"] = f"{__name__}:Transport"
+def register() -> None:
+    """Make this the transport of ``filesystem://`` URLs in this process (kombu keeps one alias table)."""
+    TRANSPORT_ALIASES["filesystem"] = f"{__name__}:Transport"

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import environ
 from csp import constants as csp_constants
+from django.utils.functional import SimpleLazyObject
+
+from rolemodel_site.local_files import development_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -20,15 +23,9 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG and not env.bool("ROLEMODEL_ALLOW_GENERATED_SECRET", default=True):
         raise environ.ImproperlyConfigured("Set SECRET_KEY.")
-    # A development key that is stable per checkout and never committed.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        from django.core.management.utils import get_random_secret_key
-
-        key_file.write_text(get_random_secret_key() + get_random_secret_key())
-        key_file.chmod(0o600)
-    SECRET_KEY = key_file.read_text().strip()
+    # A development key that is stable per checkout and never committed, read (or made) on first use:
+    # reading the settings writes nothing (rolemodel_site/local_files.py).
+    SECRET_KEY = SimpleLazyObject(lambda: development_secret_key(VAR_DIR))
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -42,13 +39,18 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "csp",
-    "axes",  # before core: core's login audit reads what axes notes on the request
+    "axes",  # before console: console's login audit reads what axes notes on the request
+    # The project's apps, from the ground floor up (the layers contract in .importlinter).
     "core",
     "audit",
     "accounts",
     "roles",
     "memberships",
     "plans",
+    "console",
+    "interchange",
+    "cli",
+    "rolemodel_site",  # its ready() makes the folders a process writes to (rolemodel_site/apps.py)
 ]
 
 MIDDLEWARE = [
@@ -85,7 +87,7 @@ TEMPLATES = [
     },
 ]
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# SQLite's folder is made when a process sets Django up (rolemodel_site/apps.py), not here.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'rolemodel.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The worker writes while pages read: take the write lock up front and wait for it.
@@ -110,7 +112,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "core:dashboard"
+LOGIN_REDIRECT_URL = "console:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -200,7 +202,7 @@ ROLEMODEL_HEAVY_READ_LIMITS = {
 }
 
 # Optional single sign-on (OpenID Connect, mozilla-django-oidc): off unless OIDC_RP_CLIENT_ID is set.
-# The IdP's group claim decides the console roles on every sign-in (core/sso.py).
+# The IdP's group claim decides the console roles on every sign-in (console/sso.py).
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
 OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
 OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
@@ -217,7 +219,7 @@ if OIDC_RP_CLIENT_ID:
     OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
     OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
     LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
-    AUTHENTICATION_BACKENDS.append("core.sso.ConsoleOIDCBackend")
+    AUTHENTICATION_BACKENDS.append("console.sso.ConsoleOIDCBackend")
 
 LOGGING = {
     "version": 1,
@@ -240,9 +242,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # Web processes, the command line and workers must agree on it; tests give each worker its own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="rolemodel")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The folders are made by the broker's channel when a process first connects (rolemodel_site/file_broker.py).
     _celery_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed", "control"):
-        (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
@@ -264,9 +265,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Repeated failed sign-ins make one audit row per user name, address and minute, then one with the total
-# once the minute is over (core/login_audit.py); this closes the minutes nobody failed in since.
+# once the minute is over (console/login_audit.py); this closes the minutes nobody failed in since.
 CELERY_BEAT_SCHEDULE["close-failed-login-windows"] = {
-    "task": "core.tasks.close_failed_login_windows_task",
+    "task": "console.tasks.close_failed_login_windows_task",
     "schedule": 60,
 }
 
@@ -311,6 +312,3 @@ if ROLEMODEL_AUDIT_HEAD_MINUTES > 0:
     }
 # A database that does not answer gets a clear "try again" page (503), not a server error.
 MIDDLEWARE += ["core.db_unavailable.DatabaseUnavailableMiddleware"]
-# kombu's own file transport can hand a worker a message before it is written (the worker then
-# stops); this one writes each message under a temporary name and renames it into place.
-import rolemodel_site.file_broker  # noqa: E402,F401 - registers itself for filesystem:// URLs

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from core import sso
+from console import sso
 from core.atomic_requests import wrap_url_patterns
 from core.forms import LoginForm
 from core.redirects import LoginView, LogoutView
@@ -13,6 +13,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", LogoutView.as_view(), name="logout"),
+    path("", include("console.urls")),
     path("", include("core.urls")),
     path("accounts/", include("accounts.urls")),
     path("roles/", include("roles.urls")),

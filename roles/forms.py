@@ -5,13 +5,12 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import AssumableAccount
 from core import limits
-from core.form_fields import ModelIdsField, name_taken_by, reason_field
+from core.form_fields import ModelIdsField, ServiceModelForm, name_taken_by, reason_field
 from core.validators import (
-    no_control_characters,
     no_control_characters_except_line_breaks,
     validate_document_text,
 )
-from plans.replacement import describe_identity_change
+from roles.identity import describe_identity_change
 from roles.models import InlinePolicy, RoleDefinition
 from roles.services import pending_replacement, replacement_after_edit
 
@@ -41,42 +40,13 @@ def format_tags(tags: dict) -> str:
     return "\n".join(f"{key}={value}" for key, value in sorted(tags.items()))
 
 
-class RoleForm(forms.Form):
-    logical_name = forms.CharField(
-        validators=[no_control_characters],
-        label="Logical name",
-        help_text="CloudFormation logical name, letters and digits only; used in group names (<account>.<role>).",
-    )
-    role_name = forms.CharField(
-        required=False,
-        validators=[no_control_characters],
-        label="Role name",
-        help_text=f"The IAM role name people type in Switch Role; empty means the logical name. At most {limits.ROLE_NAME_MAX}.",
-    )
+class RoleForm(ServiceModelForm):
     name_from_cloudformation = forms.BooleanField(
         required=False,
         label="Keep the name CloudFormation gave it",
         help_text="This role was imported without a RoleName, so where it is deployed CloudFormation named it "
         "<stack>-<logical id>-<random> and it keeps that name. Untick to give it the role name above (empty: the "
         "logical name): CloudFormation then replaces the role, which gets a new ARN.",
-    )
-    path = forms.CharField(initial="/", help_text="Starts and ends with “/”.", validators=[no_control_characters])
-    description = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), validators=[no_control_characters_except_line_breaks]
-    )
-    require_mfa = forms.BooleanField(
-        required=False, initial=True, label="Require MFA", help_text="Trust only sessions signed in with MFA."
-    )
-    max_session_duration = forms.IntegerField(
-        initial=limits.SESSION_DURATION_MIN,
-        label="Maximum session duration (seconds)",
-        help_text=f"{limits.SESSION_DURATION_MIN}–{limits.SESSION_DURATION_MAX} (1 to 12 hours).",
-    )
-    permissions_boundary_arn = forms.CharField(
-        required=False,
-        label="Permissions boundary ARN",
-        help_text="Optional managed policy ARN.",
-        validators=[no_control_characters],
     )
     managed_policy_arns = forms.CharField(
         required=False,
@@ -110,17 +80,43 @@ class RoleForm(forms.Form):
     )
     reason = reason_field()
 
+    line_break_fields = ("description",)
+
+    class Meta:
+        model = RoleDefinition
+        fields = ("logical_name", "role_name", "name_from_cloudformation", "path", "description", "require_mfa",
+                  "max_session_duration", "permissions_boundary_arn", "managed_policy_arns", "tags",
+                  "applies_to_all_accounts")
+        labels = {
+            "logical_name": "Logical name",
+            "role_name": "Role name",
+            "require_mfa": "Require MFA",
+            "max_session_duration": "Maximum session duration (seconds)",
+            "permissions_boundary_arn": "Permissions boundary ARN",
+        }
+        help_texts = {
+            "logical_name": "CloudFormation logical name, letters and digits only; used in group names (<account>.<role>).",
+            "role_name": f"The IAM role name people type in Switch Role; empty means the logical name. At most "
+                         f"{limits.ROLE_NAME_MAX}.",
+            "path": "Starts and ends with “/”.",
+            "description": "",
+            "require_mfa": "Trust only sessions signed in with MFA.",
+            "max_session_duration": f"{limits.SESSION_DURATION_MIN}–{limits.SESSION_DURATION_MAX} (1 to 12 hours).",
+            "permissions_boundary_arn": "Optional managed policy ARN.",
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
     def __init__(self, *args, role: RoleDefinition | None = None, offer_replacement_confirmation: bool = False, **kwargs):
         """``offer_replacement_confirmation``: show the box although this edit keeps the ARN — a plan found
         the live role differs from this one in RoleName or Path (its block links here) and the editor may
         confirm that the role is to be replaced."""
+        # The two lists are edited as lines of text, not as the model's JSON.
+        source = role if role is not None else RoleDefinition()
+        initial = {"managed_policy_arns": "\n".join(source.managed_policy_arns), "tags": format_tags(source.tags)}
         if role is not None:
-            initial = role.snapshot()
-            initial["managed_policy_arns"] = "\n".join(role.managed_policy_arns)
-            initial["tags"] = format_tags(role.tags)
             initial["accounts"] = list(role.accounts.all())
-            kwargs.setdefault("initial", initial)
-        super().__init__(*args, **kwargs)
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, instance=role, **kwargs)
         self.role = role
         if role is None:
             del self.fields["name_from_cloudformation"]
@@ -184,25 +180,13 @@ class RoleForm(forms.Form):
                 "replace the role. Tick the box to confirm, or undo the change.",
             )
 
-    def service_fields(self) -> dict:
-        fields = dict(self.cleaned_data)
-        fields.pop("reason")
-        fields.pop("accounts")
-        fields.pop("confirm_replacement", None)
-        return fields
-
-
 class RoleDeleteForm(forms.Form):
     reason = reason_field(
         required=True, rows=3, help_text="Why the role goes; kept in the audit history with every revoked membership."
     )
 
 
-class PolicyForm(forms.Form):
-    name = forms.CharField(
-        help_text=f"Letters, digits and + = , . @ _ -; at most {limits.POLICY_NAME_MAX}.",
-        validators=[no_control_characters],
-    )
+class PolicyForm(ServiceModelForm):
     document = forms.CharField(
         strip=False,
         widget=forms.Textarea(attrs={"rows": 20, "spellcheck": "false"}),
@@ -211,10 +195,15 @@ class PolicyForm(forms.Form):
     )
     reason = reason_field()
 
+    class Meta:
+        model = InlinePolicy
+        fields = ("name", "document")
+        help_texts = {"name": f"Letters, digits and + = , . @ _ -; at most {limits.POLICY_NAME_MAX}."}
+
     def __init__(self, *args, role: RoleDefinition, policy: InlinePolicy | None = None, **kwargs):
-        if policy is not None:
-            kwargs.setdefault("initial", {"name": policy.name, "document": json.dumps(policy.document, indent=2)})
-        super().__init__(*args, **kwargs)
+        # The document is edited as JSON text, not as the model's dict.
+        kwargs.setdefault("initial", {"document": json.dumps(policy.document, indent=2) if policy is not None else ""})
+        super().__init__(*args, instance=policy, **kwargs)
         self.role, self.policy = role, policy
 
     def clean_name(self):

@@ -43,23 +43,10 @@ def roles_for_list() -> QuerySet:
 
 
 def role_history(role, *, limit: int = 50) -> list:
-    """The role's own audit rows and those of its inline policies, newest first.
-
-    Policy rows are written with object type ``policy`` and named ``<logical name>/<policy>``;
-    a policy that was deleted, or belonged to the role under an earlier logical name, is found
-    through every logical name the role's own history records.
-    """
-    role_rows = AuditEvent.objects.filter(object_type="role", object_id=str(role.pk))
-    logical_names = {role.logical_name}
-    for before, after in role_rows.values_list("before", "after"):
-        for snapshot in (before, after):
-            if isinstance(snapshot, dict) and snapshot.get("logical_name"):
-                logical_names.add(snapshot["logical_name"])
-    policy_rows = Q(object_id__in=[str(pk) for pk in role.policies.values_list("pk", flat=True)])
-    for name in logical_names:
-        policy_rows |= Q(object_repr__startswith=f"{name}/")
+    """The role's own audit rows and those of its inline policies (linked to it as their parent), newest first."""
+    ROLE = AuditEvent.ObjectType.ROLE
     rows = AuditEvent.objects.filter(
-        Q(object_type="role", object_id=str(role.pk)) | (Q(object_type="policy") & policy_rows)
+        Q(object_type=ROLE, object_id=str(role.pk)) | Q(parent_type=ROLE, parent_id=str(role.pk))
     )
     return list(rows.order_by("-created_at", "-id")[:limit])
 
@@ -86,3 +73,23 @@ def role_deployments(role, *, stack_name: str) -> list[dict]:
             "read_at": record.read_at if record else None,
         })
     return rows
+
+
+def kept_role_names(accounts, roles, *, stack_name: str) -> dict:
+    """Per account name: the roles that keep the name CloudFormation gave them there, logical id ->
+    physical name. That is a role imported without RoleName that lives in the account's stack under
+    such a name, with the path it has there: another path makes CloudFormation replace the role
+    under a new random name, which no plan could approve, so the template then names it instead."""
+    records = {record.account_id: record
+               for record in LiveStackRecord.objects.filter(account__in=list(accounts), stack_name=stack_name)}
+    adopted = [role for role in roles if role.name_from_cloudformation]
+    kept = {}
+    for account in accounts:
+        record = records.get(account.pk)
+        given = record.names_given_by_cloudformation() if record is not None else {}
+        kept[account.name] = {
+            role.logical_name: given[role.logical_name]
+            for role in adopted
+            if role.logical_name in given and record.role_path(role.logical_name) == role.path
+        }
+    return kept

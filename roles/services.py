@@ -3,12 +3,14 @@ import copy
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import Actor, audit_record
+from audit.models import AuditEvent
+from audit.services import Actor, audit_record, audited_save
 from core import limits
-from core.desired_state import check_desired_state
+from core.permissions import check_actor
 from core.services import apply_fields
+from core.state_check import check_desired_state
 from memberships.services import membership_revoke
-from plans import replacement
+from roles import identity
 from roles.models import InlinePolicy, RoleDefinition
 
 ROLE_FIELDS = (
@@ -24,6 +26,8 @@ ROLE_FIELDS = (
     "tags",
     "applies_to_all_accounts",
 )
+ROLE, POLICY = AuditEvent.ObjectType.ROLE, AuditEvent.ObjectType.POLICY
+CREATE, UPDATE, DELETE = AuditEvent.Action.CREATE, AuditEvent.Action.UPDATE, AuditEvent.Action.DELETE
 
 
 def _set_accounts(role: RoleDefinition, accounts) -> None:
@@ -46,16 +50,18 @@ def _revoke_memberships_outside_scope(*, actor: Actor, role: RoleDefinition, rea
 def role_create(*, actor: Actor, accounts=None, policies: list[dict] | None = None, reason: str = "", **fields) -> RoleDefinition:
     """Create a role, optionally with its inline policies (``[{"name", "document"}]``, optionally
     ``"logical_id"`` when imported from a stack) in one step."""
+    check_actor(actor, "edit")
     role = RoleDefinition()
     apply_fields(role, fields, allowed=ROLE_FIELDS)
-    role.full_clean()
-    role.save()
-    _set_accounts(role, accounts)
-    for policy in policies or []:
-        _policy_save(InlinePolicy(role=role, name=policy["name"], document=policy["document"],
-                                  logical_id=policy.get("logical_id", "")))
-    check_desired_state()
-    audit_record(actor=actor, action="create", object_type="role", obj=role, after=role_snapshot(role), reason=reason)
+
+    def related():
+        _set_accounts(role, accounts)
+        for policy in policies or []:
+            _policy_save(InlinePolicy(role=role, name=policy["name"], document=policy["document"],
+                                      logical_id=policy.get("logical_id", "")))
+
+    audited_save(actor=actor, obj=role, action=CREATE, object_type=ROLE, reason=reason,
+                 snapshot=lambda: role_snapshot(role), related=related, after_change=check_desired_state)
     return role
 
 
@@ -67,7 +73,7 @@ def replacement_after_edit(*, role: RoleDefinition, fields: dict) -> tuple[dict,
     """
     edited = copy.copy(role)
     apply_fields(edited, {k: v for k, v in fields.items() if k in ROLE_FIELDS}, allowed=ROLE_FIELDS)
-    before, after = replacement.role_identity(role), replacement.role_identity(edited)
+    before, after = identity.role_identity(role), identity.role_identity(edited)
     return (before, after) if before != after else None
 
 
@@ -81,7 +87,7 @@ def _rename_record(*, previous: dict, before: dict, after: dict) -> dict:
 def pending_replacement(role: RoleDefinition) -> dict | None:
     """The role's change of ARN that nobody has confirmed yet (made by an import, say), if any."""
     record = role.replacement_confirmation or {}
-    if record and not record.get("confirmed") and record.get("to") == replacement.role_identity(role):
+    if record and not record.get("confirmed") and record.get("to") == identity.role_identity(role):
         return record
     return None
 
@@ -93,7 +99,7 @@ def _confirm(*, actor: Actor, role: RoleDefinition, reason: str) -> None:
     audit_record(actor=actor, action="confirm_replacement", object_type="role", obj=role,
                  before={"identities": record["from"]}, after=record,
                  reason=reason or f"Replace role {role.logical_name}: "
-                                  f"{replacement.describe_identity_change(record['from'][-1], record['to'])}"
+                                  f"{identity.describe_identity_change(record['from'][-1], record['to'])}"
                  if record["from"] else f"Replace role {role.logical_name} wherever AWS holds it under another name or path")
 
 
@@ -107,24 +113,27 @@ def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: st
     plan replace the role for exactly this change — without it such a plan is blocked. Confirming
     with no other edit confirms the role's pending change of ARN.
     """
+    check_actor(actor, "edit")
     role = RoleDefinition.objects.select_for_update().get(pk=role.pk)
     before = role_snapshot(role)
-    identity_before = replacement.role_identity(role)
+    identity_before = identity.role_identity(role)
     pending = pending_replacement(role)
     apply_fields(role, fields, allowed=ROLE_FIELDS)
     role.full_clean()
-    identity_after = replacement.role_identity(role)
+    identity_after = identity.role_identity(role)
     renamed = identity_after != identity_before
     if renamed:
         role.replacement_confirmation = _rename_record(previous=role.replacement_confirmation or {},
                                                        before=identity_before, after=identity_after)
-    role.save()
-    _set_accounts(role, accounts)
-    after = role_snapshot(role)
-    if after != before:
+
+    def after_change():
         _revoke_memberships_outside_scope(actor=actor, role=role, reason=reason)
         check_desired_state()
-        audit_record(actor=actor, action="update", object_type="role", obj=role, before=before, after=after, reason=reason)
+
+    # ``related`` makes the helper save even an unchanged role, as this service always has.
+    audited_save(actor=actor, obj=role, action=UPDATE, object_type=ROLE, before=before, reason=reason,
+                 snapshot=lambda: role_snapshot(role), related=lambda: _set_accounts(role, accounts),
+                 after_change=after_change)
     if confirm_replacement:
         if not renamed and pending is None:
             # The live role differs from this one although nobody renamed it here (a plan said so):
@@ -136,11 +145,11 @@ def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: st
 
 @transaction.atomic
 def role_delete(*, actor: Actor, role: RoleDefinition, reason: str = "") -> None:
+    check_actor(actor, "edit")
     role = RoleDefinition.objects.select_for_update().get(pk=role.pk)
     for membership in role.memberships.select_related("iam_user", "account", "role"):
         membership_revoke(actor=actor, membership=membership, reason=reason or f"Role {role} removed")
-    audit_record(actor=actor, action="delete", object_type="role", obj=role, before=role_snapshot(role), reason=reason)
-    role.delete()
+    audited_save(actor=actor, obj=role, action=DELETE, object_type=ROLE, snapshot=lambda: role_snapshot(role), reason=reason)
 
 
 def role_snapshot(role: RoleDefinition) -> dict:
@@ -159,9 +168,10 @@ def _policy_save(policy: InlinePolicy) -> InlinePolicy:
 def policy_create(
     *, actor: Actor, role: RoleDefinition, name: str, document: dict, reason: str = "", logical_id: str = ""
 ) -> InlinePolicy:
-    policy = _policy_save(InlinePolicy(role=role, name=name, document=document, logical_id=logical_id))
-    check_desired_state()
-    audit_record(actor=actor, action="create", object_type="policy", obj=policy, after=policy.snapshot(), reason=reason)
+    check_actor(actor, "edit")
+    policy = InlinePolicy(role=role, name=name, document=document, logical_id=logical_id)
+    audited_save(actor=actor, obj=policy, action=CREATE, object_type=POLICY, reason=reason, after_change=check_desired_state,
+                 parent_type=ROLE, parent_id=role.pk)
     return policy
 
 
@@ -170,25 +180,22 @@ def policy_update(
     *, actor: Actor, policy: InlinePolicy, name: str, document: dict, reason: str = "", logical_id: str | None = None
 ) -> InlinePolicy:
     """Change a policy's name and document; ``logical_id`` (an import's) replaces the kept one when given."""
+    check_actor(actor, "edit")
     policy = InlinePolicy.objects.select_for_update().select_related("role").get(pk=policy.pk)
     before = policy.snapshot()
     policy.name, policy.document = name, document
     if logical_id is not None:
         policy.logical_id = logical_id
-    if policy.snapshot() == before:
-        return policy
-    _policy_save(policy)
-    check_desired_state()
-    audit_record(
-        actor=actor, action="update", object_type="policy", obj=policy, before=before, after=policy.snapshot(), reason=reason
-    )
+    audited_save(actor=actor, obj=policy, action=UPDATE, object_type=POLICY, before=before, reason=reason,
+                 after_change=check_desired_state, parent_type=ROLE, parent_id=policy.role_id)
     return policy
 
 
 @transaction.atomic
 def policy_delete(*, actor: Actor, policy: InlinePolicy, reason: str = "") -> None:
-    audit_record(actor=actor, action="delete", object_type="policy", obj=policy, before=policy.snapshot(), reason=reason)
-    policy.delete()
+    check_actor(actor, "edit")
+    audited_save(actor=actor, obj=policy, action=DELETE, object_type=POLICY, reason=reason, parent_type=ROLE,
+                 parent_id=policy.role_id)
 
 
 def warnings_for_role(role: RoleDefinition) -> list[str]:

@@ -1,8 +1,6 @@
 import json
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -10,11 +8,10 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.selectors import history_context
 from audit.services import Actor
 from core import limits
-from core.form_errors import add_service_error
 from core.form_fields import posted_data
+from core.form_flow import submit
 from core.permissions import require
 from core.sudo import confirmation_needed, require_recent_password
-from plans import stack_records
 from roles import cloudformation, selectors, services
 from roles.forms import PolicyDeleteForm, PolicyForm, RoleDeleteForm, RoleForm
 from roles.models import InlinePolicy, RoleDefinition
@@ -45,7 +42,7 @@ def _cloudformation_preview(request, role: RoleDefinition) -> dict:
     preview = {"preview_form": form, "preview_account": account}
     if account is not None:
         roles = list(selectors.roles_for_account(account))
-        kept_names = stack_records.kept_role_names([account], roles, stack_name=MasterAccount.load().stack_name)
+        kept_names = selectors.kept_role_names([account], roles, stack_name=MasterAccount.load().stack_name)
         template = cloudformation.build_template(roles, kept_names=kept_names[account.name])
         preview.update(
             preview_json=json.dumps(template, indent=2),
@@ -87,20 +84,14 @@ def role_detail(request, pk: int):
 @require("edit")
 def role_create(request):
     form = RoleForm(posted_data(request))
-    if form.is_valid():
-        try:
-            role = services.role_create(
-                actor=Actor.from_user(request.user),
-                accounts=list(form.cleaned_data["accounts"]),
-                reason=form.cleaned_data["reason"],
-                **form.service_fields(),
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Role {role.logical_name} added.")
-            return redirect("roles:detail", pk=role.pk)
-    return render(request, "roles/role_form.html", {"form": form})
+    done = submit(
+        request, form,
+        lambda: services.role_create(actor=Actor.from_user(request.user), accounts=list(form.cleaned_data["accounts"]),
+                                     reason=form.cleaned_data["reason"], **form.service_fields()),
+        success=lambda role: f"Role {role.logical_name} added.",
+        then=lambda role: redirect("roles:detail", pk=role.pk),
+    )
+    return done or render(request, "roles/role_form.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -109,27 +100,24 @@ def role_edit(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     form = RoleForm(posted_data(request), role=role,
                     offer_replacement_confirmation=request.GET.get("confirm_replacement") == "1")
-    if form.is_valid():
+
+    def ask():
         if _narrows_accounts(role, form.cleaned_data):
-            ask = confirmation_needed(request, what=f"Narrowing the accounts of role {role.logical_name}",
-                                      next_url=request.get_full_path())
-            if ask is not None:
-                return ask
-        try:
-            role = services.role_update(
-                actor=Actor.from_user(request.user),
-                role=role,
-                accounts=list(form.cleaned_data["accounts"]),
-                reason=form.cleaned_data["reason"],
-                confirm_replacement=form.cleaned_data["confirm_replacement"],
-                **form.service_fields(),
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Role {role.logical_name} saved.")
-            return redirect("roles:detail", pk=role.pk)
-    return render(request, "roles/role_form.html", {"form": form, "role": role})
+            return confirmation_needed(request, what=f"Narrowing the accounts of role {role.logical_name}",
+                                       next_url=request.get_full_path())
+        return None
+
+    done = submit(
+        request, form,
+        lambda: services.role_update(actor=Actor.from_user(request.user), role=role,
+                                     accounts=list(form.cleaned_data["accounts"]), reason=form.cleaned_data["reason"],
+                                     confirm_replacement=form.cleaned_data["confirm_replacement"],
+                                     **form.service_fields()),
+        success=lambda saved: f"Role {saved.logical_name} saved.",
+        then=lambda saved: redirect("roles:detail", pk=saved.pk),
+        ask=ask,
+    )
+    return done or render(request, "roles/role_form.html", {"form": form, "role": role})
 
 
 def _narrows_accounts(role: RoleDefinition, cleaned: dict) -> bool:
@@ -148,10 +136,14 @@ def _narrows_accounts(role: RoleDefinition, cleaned: dict) -> bool:
 def role_delete(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     form = RoleDeleteForm(posted_data(request))
-    if form.is_valid():
-        services.role_delete(actor=Actor.from_user(request.user), role=role, reason=form.cleaned_data["reason"])
-        messages.success(request, f"Role {role.logical_name} removed from the desired state.")
-        return redirect("roles:list")
+    done = submit(
+        request, form,
+        lambda: services.role_delete(actor=Actor.from_user(request.user), role=role, reason=form.cleaned_data["reason"]),
+        success=f"Role {role.logical_name} removed from the desired state.",
+        then=lambda _: redirect("roles:list"),
+    )
+    if done:
+        return done
     context = {"role": role, "form": form, "membership_count": role.memberships.count()}
     return render(request, "roles/role_delete.html", context)
 
@@ -161,21 +153,14 @@ def role_delete(request, pk: int):
 def policy_create(request, pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     form = PolicyForm(posted_data(request), role=role)
-    if form.is_valid():
-        try:
-            policy = services.policy_create(
-                actor=Actor.from_user(request.user),
-                role=role,
-                name=form.cleaned_data["name"],
-                document=form.cleaned_data["document"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Policy {policy.name} added to {role.logical_name}.")
-            return redirect("roles:detail", pk=role.pk)
-    return render(request, "roles/policy_form.html", _policy_form_context(role, form))
+    done = submit(
+        request, form,
+        lambda: services.policy_create(actor=Actor.from_user(request.user), role=role, name=form.cleaned_data["name"],
+                                       document=form.cleaned_data["document"], reason=form.cleaned_data["reason"]),
+        success=lambda policy: f"Policy {policy.name} added to {role.logical_name}.",
+        then=lambda _: redirect("roles:detail", pk=role.pk),
+    )
+    return done or render(request, "roles/policy_form.html", _policy_form_context(role, form))
 
 
 @require_http_methods(["GET", "POST"])
@@ -184,21 +169,14 @@ def policy_edit(request, pk: int, policy_pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     policy = get_object_or_404(InlinePolicy, pk=policy_pk, role=role)
     form = PolicyForm(posted_data(request), role=role, policy=policy)
-    if form.is_valid():
-        try:
-            policy = services.policy_update(
-                actor=Actor.from_user(request.user),
-                policy=policy,
-                name=form.cleaned_data["name"],
-                document=form.cleaned_data["document"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Policy {policy.name} of {role.logical_name} saved.")
-            return redirect("roles:detail", pk=role.pk)
-    return render(request, "roles/policy_form.html", _policy_form_context(role, form, policy))
+    done = submit(
+        request, form,
+        lambda: services.policy_update(actor=Actor.from_user(request.user), policy=policy, name=form.cleaned_data["name"],
+                                       document=form.cleaned_data["document"], reason=form.cleaned_data["reason"]),
+        success=lambda saved: f"Policy {saved.name} of {role.logical_name} saved.",
+        then=lambda _: redirect("roles:detail", pk=role.pk),
+    )
+    return done or render(request, "roles/policy_form.html", _policy_form_context(role, form, policy))
 
 
 def _policy_form_context(role: RoleDefinition, form: PolicyForm, policy: InlinePolicy | None = None) -> dict:
@@ -219,8 +197,11 @@ def policy_delete(request, pk: int, policy_pk: int):
     role = get_object_or_404(RoleDefinition, pk=pk)
     policy = get_object_or_404(InlinePolicy, pk=policy_pk, role=role)
     form = PolicyDeleteForm(posted_data(request))
-    if form.is_valid():
-        services.policy_delete(actor=Actor.from_user(request.user), policy=policy, reason=form.cleaned_data["reason"])
-        messages.success(request, f"Policy {policy.name} removed from {role.logical_name}.")
-        return redirect("roles:detail", pk=role.pk)
-    return render(request, "roles/policy_delete.html", {"role": role, "policy": policy, "form": form})
+    done = submit(
+        request, form,
+        lambda: services.policy_delete(actor=Actor.from_user(request.user), policy=policy,
+                                       reason=form.cleaned_data["reason"]),
+        success=f"Policy {policy.name} removed from {role.logical_name}.",
+        then=lambda _: redirect("roles:detail", pk=role.pk),
+    )
+    return done or render(request, "roles/policy_delete.html", {"role": role, "policy": policy, "form": form})

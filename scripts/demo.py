@@ -164,7 +164,7 @@ def create_console_users() -> list[tuple[str, str, str]]:
     """One console user per role, each with a random password; returns (username, role, password)."""
     from audit.models import AuditEvent
     from audit.services import Actor
-    from core.services_users import console_user_create
+    from console.services_users import console_user_create
 
     actor = Actor.system("system:demo", source=AuditEvent.Source.CLI)
     logins = []

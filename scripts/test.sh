@@ -39,4 +39,8 @@ if [ ! -x "$CHROMIUM" ]; then
   [ -x "$CHROMIUM" ] || { echo "chromium was installed but ${CHROMIUM} does not exist; set CHROMIUM_PATH." >&2; exit 1; }
 fi
 
+# The layers contract (.importlinter): an import from a layer above fails the run here, with
+# import-linter's account of it, before any test runs.
+.venv/bin/lint-imports --no-logo --no-cache
+
 exec .venv/bin/python -m pytest "$@"

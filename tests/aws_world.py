@@ -57,14 +57,22 @@ def live_role_names(fake_aws, profile: str) -> set[str]:
     return {role["RoleName"] for role in iam.list_roles()["Roles"]}
 
 
-def live_stack_status(fake_aws, profile: str, stack_name: str) -> str | None:
-    cloudformation = fake_aws.session(profile).client("cloudformation")
+def describe_stack(session, stack_name: str) -> dict | None:
+    """The stack as DescribeStacks shows it through a boto3 ``session``, or None when AWS says it is missing
+    (told apart by the error code, as integrations/aws.py's ``is_missing_stack`` does)."""
+    cloudformation = session.client("cloudformation")
     try:
-        return cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
-    except Exception as error:  # botocore's ClientError: the stack does not exist
-        if "does not exist" in str(error):
+        return cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    except cloudformation.exceptions.ClientError as error:
+        answer = error.response.get("Error", {})
+        if aws.is_missing_stack(aws.AwsError(str(error), code=answer.get("Code", ""), aws_message=answer.get("Message", ""))):
             return None
         raise
+
+
+def live_stack_status(fake_aws, profile: str, stack_name: str) -> str | None:
+    stack = describe_stack(fake_aws.session(profile), stack_name)
+    return stack["StackStatus"] if stack else None
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.signals import user_logged_in
 
 from audit.services import Actor
-from core import login_audit
+from console import login_audit
 from core.permissions import CONSOLE_GROUPS
+from tests.factories import MasterAccountFactory
 
 pytest_plugins = ["tests.e2e_fixtures"]
 
@@ -49,7 +50,7 @@ class ConsoleUsers:
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Per-person limits and counters live in the cache (core/throttle.py, core/login_audit.py); user ids are
+    """Per-person limits and counters live in the cache (core/throttle.py, console/login_audit.py); user ids are
     reused from test to test, so each test starts with none."""
     from django.core.cache import cache
 
@@ -92,3 +93,10 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def editor(people, client_for):
+    """The test client logged in as eddie (an Editor), with the master account recorded."""
+    MasterAccountFactory()
+    return client_for(people.editor)

@@ -2,6 +2,7 @@ import factory
 
 from accounts.models import AssumableAccount, MasterAccount
 from memberships.models import IAMUser, Membership
+from plans.models import Job, Plan
 from roles.models import InlinePolicy, RoleDefinition
 
 READ_ONLY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": "*"}]}
@@ -78,3 +79,14 @@ def role_form_data(**overrides) -> dict:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def pending_plan(requested_by) -> Plan:
+    """A pending plan requested by ``requested_by`` (eddie), as the planner stores it, with its finished plan
+    job: no AWS needed to decide on it."""
+    plan = Plan.objects.create(
+        status=Plan.Status.PENDING, requested_by=requested_by, requested_by_name="eddie", editors=["eddie"],
+        summary={"add": 1, "change": 0, "remove": 0}, accounts=[], master={}, blocks=[], warnings=[],
+    )
+    Job.objects.create(kind=Job.Kind.PLAN, plan=plan, status=Job.Status.SUCCEEDED, requested_by_name="eddie")
+    return plan

@@ -7,70 +7,19 @@ from pathlib import Path
 import pytest
 
 from audit.services import Actor
-from core.importing import import_files
 from devtools.fake_aws import create_iam_users
 from devtools.fault_proxy import FaultProxy
 from integrations import aws
+from interchange.importing import import_files
 from plans import services
 from plans.models import Job, JobStep, Plan
+from tests import one_role_world
 from tests.workflow import run_apply_job
 
 STACK = "Faults-RoleModel"
 ACCOUNTS = {"prod": "222222222222", "cdn": "333333333333"}
 MASTER_ID = "111111111111"
 MEMBER = "support.lee"
-
-CONFIG = f"""---
-assumable_roles: roles.yml
-stack_name: {STACK}
-master_account_id: '{MASTER_ID}'
-master_account_profile: master
-assumable_accounts:
-  - name: prod
-    profile: prod
-    account_id: '{ACCOUNTS["prod"]}'
-  - name: cdn
-    profile: cdn
-    account_id: '{ACCOUNTS["cdn"]}'
-"""
-ROLES = """AWSTemplateFormatVersion: '2010-09-09'
-Parameters:
-  AssumingAccountID:
-    Type: String
-Resources:
-  ReadOnlyRole:
-    Type: AWS::IAM::Role
-    Properties:
-      MaxSessionDuration: 3600
-      AssumeRolePolicyDocument:
-        Version: '2012-10-17'
-        Statement:
-          - Effect: Allow
-            Principal:
-              AWS: !Sub 'arn:aws:iam::${AssumingAccountID}:root'
-            Action: sts:AssumeRole
-            Condition:
-              'Null':
-                aws:MultiFactorAuthAge: 'false'
-  ReadOnlyRolePolicy:
-    Type: AWS::IAM::Policy
-    Properties:
-      PolicyName: ReadOnlyAccess
-      Roles: [!Ref ReadOnlyRole]
-      PolicyDocument:
-        Version: '2012-10-17'
-        Statement:
-          - Effect: Allow
-            Action: ['cloudformation:Describe*', 'iam:Get*']
-            Resource: '*'
-"""
-USERS = f"""prod:
-  ReadOnlyRole:
-    - {MEMBER}
-cdn:
-  ReadOnlyRole:
-    - {MEMBER}
-"""
 
 
 @pytest.fixture(scope="session")
@@ -95,10 +44,7 @@ def fault_proxy(fault_proxy_server, fake_aws, monkeypatch) -> FaultProxy:
 
 
 def write_world_files(directory: Path) -> tuple[Path, Path]:
-    (directory / "roles.yml").write_text(ROLES)
-    (directory / "config.yml").write_text(CONFIG)
-    (directory / "users.yml").write_text(USERS)
-    return directory / "config.yml", directory / "users.yml"
+    return one_role_world.write_world_files(directory, stack=STACK, master_id=MASTER_ID, accounts=ACCOUNTS, member=MEMBER)
 
 
 @pytest.fixture

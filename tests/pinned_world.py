@@ -12,70 +12,20 @@ import pytest
 
 from accounts.models import AssumableAccount
 from audit.services import Actor
-from core.importing import import_files
 from devtools.fake_aws import AwsProfiles, FakeAwsAccounts, boto3_session, create_iam_users, write_aws_profiles
 from integrations import aws
+from interchange.importing import import_files
 from plans import services
 from plans.models import Job, Plan
 from roles.models import RoleDefinition
 from roles.services import role_update
+from tests import one_role_world
+from tests.aws_world import describe_stack
 from tests.workflow import apply_now, plan_now
 
 STACK = "Pinned-RoleModel"
 ACCOUNTS = {"master": "111111111111", "prod": "222222222222", "sandbox": "555555555555"}
 MEMBER = "support.lee"
-
-CONFIG = f"""---
-assumable_roles: roles.yml
-stack_name: {STACK}
-master_account_id: '{ACCOUNTS["master"]}'
-master_account_profile: master
-assumable_accounts:
-  - name: prod
-    profile: prod
-    account_id: '{ACCOUNTS["prod"]}'
-  - name: sandbox
-    profile: sandbox
-    account_id: '{ACCOUNTS["sandbox"]}'
-"""
-ROLES = """AWSTemplateFormatVersion: '2010-09-09'
-Parameters:
-  AssumingAccountID:
-    Type: String
-Resources:
-  ReadOnlyRole:
-    Type: AWS::IAM::Role
-    Properties:
-      MaxSessionDuration: 3600
-      AssumeRolePolicyDocument:
-        Version: '2012-10-17'
-        Statement:
-          - Effect: Allow
-            Principal:
-              AWS: !Sub 'arn:aws:iam::${AssumingAccountID}:root'
-            Action: sts:AssumeRole
-            Condition:
-              'Null':
-                aws:MultiFactorAuthAge: 'false'
-  ReadOnlyRolePolicy:
-    Type: AWS::IAM::Policy
-    Properties:
-      PolicyName: ReadOnlyAccess
-      Roles: [!Ref ReadOnlyRole]
-      PolicyDocument:
-        Version: '2012-10-17'
-        Statement:
-          - Effect: Allow
-            Action: ['cloudformation:Describe*', 'iam:Get*']
-            Resource: '*'
-"""
-USERS = f"""prod:
-  ReadOnlyRole:
-    - {MEMBER}
-sandbox:
-  ReadOnlyRole:
-    - {MEMBER}
-"""
 
 
 @dataclass
@@ -104,13 +54,9 @@ class PinnedWorld:
 
     def stack(self, account: str) -> dict | None:
         """The stack as that account really holds it (status, id, last update), or None."""
-        cloudformation = self.session(account).client("cloudformation")
-        try:
-            stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
-        except Exception as error:  # botocore's ClientError: no such stack
-            if "does not exist" in str(error):
-                return None
-            raise
+        stack = describe_stack(self.session(account), STACK)
+        if stack is None:
+            return None
         return {key: stack.get(key) for key in ("StackId", "StackStatus", "LastUpdatedTime")}
 
     def gone(self, account: str) -> bool:
@@ -140,10 +86,9 @@ def approved_plan_deleting_the_sandbox_stack(world, people) -> Plan:
 
 
 def write_world_files(directory: Path) -> tuple[Path, Path]:
-    (directory / "roles.yml").write_text(ROLES)
-    (directory / "config.yml").write_text(CONFIG)
-    (directory / "users.yml").write_text(USERS)
-    return directory / "config.yml", directory / "users.yml"
+    assumable = {name: account_id for name, account_id in ACCOUNTS.items() if name != "master"}
+    return one_role_world.write_world_files(directory, stack=STACK, master_id=ACCOUNTS["master"], accounts=assumable,
+                                            member=MEMBER)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from accounts.services import account_update
 from audit.models import AuditEvent
 from tests.factories import AccountFactory, MasterAccountFactory, MembershipFactory, RoleFactory
+from tests.page_access import PageAccessTests
 from tests.state import desired_state
 
 pytestmark = pytest.mark.django_db
@@ -56,47 +57,18 @@ def account(db):
 # --- who may do what -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", READ_PAGES + WRITE_PAGES)
-def test_it_sends_anonymous_visitors_to_the_login_page(client, account, name):
-    response = client.get(page(name, account))
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+class TestAccountPageAccess(PageAccessTests):
+    read_pages, write_pages = READ_PAGES, WRITE_PAGES
 
+    @pytest.fixture
+    def target(self, account):
+        return account
 
-@pytest.mark.parametrize("name", READ_PAGES)
-def test_a_viewer_reads_every_account_page(people, client_for, account, name):
-    assert client_for(people.viewer).get(page(name, account)).status_code == 200
+    def url(self, name, target):
+        return page(name, target)
 
-
-@pytest.mark.parametrize("name", READ_PAGES)
-def test_a_user_without_a_console_role_reads_nothing(people, client_for, account, name):
-    assert client_for(people.nobody).get(page(name, account)).status_code == 403
-
-
-@pytest.mark.parametrize("name", WRITE_PAGES)
-def test_a_viewer_may_neither_open_nor_post_an_edit_page(people, client_for, account, name):
-    client = client_for(people.viewer)
-    before = desired_state()
-    assert client.get(page(name, account)).status_code == 403
-    assert client.post(page(name, account), account_data(reason="sneaky")).status_code == 403
-    assert desired_state() == before
-
-
-@pytest.mark.parametrize("name", WRITE_PAGES)
-def test_an_editor_opens_every_edit_page(people, client_for, account, name):
-    assert client_for(people.editor).get(page(name, account)).status_code == 200
-
-
-@pytest.mark.parametrize("name", READ_PAGES)
-def test_read_pages_refuse_post(people, client_for, account, name):
-    assert client_for(people.editor).post(page(name, account)).status_code == 405
-
-
-@pytest.mark.parametrize("name", WRITE_PAGES)
-def test_edit_pages_refuse_put_and_delete(people, client_for, account, name):
-    client = client_for(people.editor)
-    assert client.put(page(name, account)).status_code == 405
-    assert client.delete(page(name, account)).status_code == 405
+    def refused_post_data(self):
+        return account_data(reason="sneaky")
 
 
 def test_it_answers_404_for_an_unknown_account(people, client_for):

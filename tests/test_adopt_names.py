@@ -167,7 +167,7 @@ def test_a_record_of_another_stack_name_is_not_taken_for_this_one(people):
            template=json.loads((ORIGINAL / "roles.cf").read_text()), stack_name="Old")
     stack_name = MasterAccount.load().stack_name
 
-    from plans.stack_records import kept_role_names
+    from roles.selectors import kept_role_names
 
     assert kept_role_names([prod], list(roles_with_policies()), stack_name=stack_name) == {"prod": {}}
 

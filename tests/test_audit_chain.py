@@ -2,18 +2,11 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.services import account_create
 from audit.chain import verify_chain
 from audit.models import AuditChainHead, AuditEvent
+from tests.audit_history import history  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def history(eddie):
-    for number in range(5):
-        account_create(actor=eddie, name=f"acct{number}", account_id=f"20000000000{number}", profile="p")
-    return list(AuditEvent.objects.order_by("sequence"))
 
 
 def verify_output() -> str:

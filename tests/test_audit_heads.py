@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.services import account_create
 from audit.chain import GENESIS, verify_chain
 from audit.heads import head_digest, head_signature, publish_head
 from audit.keys import audit_key
 from audit.models import AuditChainHead, AuditEvent, AuditHeadPublication
 from audit.services import audit_record
 from audit.tasks import publish_audit_head_task
+from tests.audit_history import history  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -30,13 +30,6 @@ def heads_file(settings, tmp_path) -> Path:
     settings.ROLEMODEL_AUDIT_HEAD_FILE = str(tmp_path / "published" / "audit-heads.jsonl")
     settings.ROLEMODEL_AUDIT_HEAD_WEBHOOK_URL = ""
     return Path(settings.ROLEMODEL_AUDIT_HEAD_FILE)
-
-
-@pytest.fixture
-def history(eddie):
-    for number in range(5):
-        account_create(actor=eddie, name=f"acct{number}", account_id=f"20000000000{number}", profile="p")
-    return list(AuditEvent.objects.order_by("sequence"))
 
 
 def heads_in(path: Path) -> list[dict]:

@@ -12,25 +12,14 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.services import account_create
 from audit import keys
-from audit.chain import KEYED_FIELDS, NOT_HASHED, keyed_link_hash, verify_chain
+from audit.chain import KEYED, KEYED_FIELDS, NOT_HASHED, keyed_link_hash, verify_chain
 from audit.keys import audit_key
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import Actor, audit_record
 from tests.audit_attacks import hmac_with, old_link_hash, rehash_from
+from tests.audit_history import heads_in_tmp_path, history  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_published_heads(settings, tmp_path):
-    settings.ROLEMODEL_AUDIT_HEAD_FILE = str(tmp_path / "audit-heads.jsonl")
-
-
-@pytest.fixture
-def history(eddie):
-    for number in range(5):
-        account_create(actor=eddie, name=f"acct{number}", account_id=f"20000000000{number}", profile="p")
-    return list(AuditEvent.objects.order_by("sequence"))
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("heads_in_tmp_path")]
 
 
 def verify_command(*args) -> str:
@@ -49,7 +38,7 @@ def test_the_keyed_hash_covers_every_column_of_the_audit_row():
 def test_each_row_carries_an_hmac_under_a_key_that_is_not_in_the_database(history):
     event = AuditEvent.objects.order_by("sequence").values().last()
     message = keyed_link_hash(event, key=audit_key())
-    assert event["row_hash"] == message and event["chain_version"] == 2
+    assert event["row_hash"] == message and event["chain_version"] == KEYED
     assert event["row_hash"] != old_link_hash(event["previous_hash"], event)
     key_text = audit_key().decode()
     for model in (AuditEvent, AuditChainHead):

@@ -9,26 +9,21 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.services import account_create
-from audit.chain import verify_chain
+from audit.chain import KEYED, verify_chain
 from audit.heads import publish_head
 from audit.models import AuditChainHead, AuditEvent
 from audit.reseal import reseal_legacy_chain
 from audit.services import Actor
 from tests.audit_attacks import make_legacy, old_link_hash, rehash_from
+from tests.audit_history import heads_in_tmp_path, write_history  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _heads_elsewhere(settings, tmp_path):
-    settings.ROLEMODEL_AUDIT_HEAD_FILE = str(tmp_path / "audit-heads.jsonl")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("heads_in_tmp_path")]
 
 
 @pytest.fixture
 def legacy_history(eddie):
     """What an existing installation has before the upgrade: rows sealed with the old unkeyed hash."""
-    for number in range(4):
-        account_create(actor=eddie, name=f"acct{number}", account_id=f"20000000000{number}", profile="p")
+    write_history(eddie, rows=4)
     make_legacy()
     return list(AuditEvent.objects.order_by("sequence"))
 
@@ -50,7 +45,7 @@ def test_migrate_reseals_a_legacy_history_that_verifies(legacy_history):
     legacy_hashes = [event.row_hash for event in legacy_history]
     assert "resealed under the audit key" in migrate_output()
     rows = list(AuditEvent.objects.order_by("sequence"))
-    assert [row.chain_version for row in rows] == [2] * 5
+    assert [row.chain_version for row in rows] == [KEYED] * 5
     assert [row.row_hash for row in rows[:4]] != legacy_hashes
     assert [(row.pk, row.reason) for row in rows[:4]] == [(event.pk, event.reason) for event in legacy_history]
     resealed = rows[-1]
@@ -142,4 +137,4 @@ def test_upgrading_a_database_from_before_the_key_reseals_its_history(people):
     assert "The legacy chain of 3 rows verified and was resealed" in out.getvalue()
     report = verify_chain()
     assert report.ok and report.rows == 4
-    assert list(AuditEvent.objects.order_by("sequence").values_list("chain_version", "action"))[-1] == (2, "chain_resealed")
+    assert list(AuditEvent.objects.order_by("sequence").values_list("chain_version", "action"))[-1] == (KEYED, "chain_resealed")

@@ -5,7 +5,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from accounts.services import account_create, account_delete, account_update, master_account_update
 from audit.models import AuditEvent
 from audit.services import Actor
-from core.services_users import console_user_create, console_user_update
+from console.services_users import console_user_create, console_user_update
 from memberships.models import IAMUser
 from memberships.services import iam_user_create, iam_user_delete, iam_user_update, membership_revoke, memberships_grant
 from roles.models import InlinePolicy

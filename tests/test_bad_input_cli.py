@@ -16,8 +16,9 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from core.importing.files import MAX_FILE_BYTES
-from plans.models import Job, Plan
+from interchange.importing.files import MAX_FILE_BYTES
+from plans.models import Plan
+from tests.factories import pending_plan
 from tests.test_bad_input_forms import everything
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,12 +45,7 @@ def refused(*args) -> str:
 @pytest.fixture
 def plan(people) -> Plan:
     """A pending plan requested by eddie, as the planner stores it (no AWS needed to decide on it)."""
-    plan = Plan.objects.create(
-        status=Plan.Status.PENDING, requested_by=people.editor, requested_by_name="eddie", editors=["eddie"],
-        summary={"add": 1, "change": 0, "remove": 0}, accounts=[], master={}, blocks=[], warnings=[],
-    )
-    Job.objects.create(kind=Job.Kind.PLAN, plan=plan, status=Job.Status.SUCCEEDED, requested_by_name="eddie")
-    return plan
+    return pending_plan(people.editor)
 
 
 @pytest.fixture

@@ -197,14 +197,14 @@ FORMS = {
     ),
     "console user create": FormCase(
         "admin",
-        lambda w: reverse("core:console_user_create"),
+        lambda w: reverse("console:console_user_create"),
         lambda w: {"username": "victor", "email": "victor@example.com", "groups": ["Viewer"],
                    "password": "a long enough passphrase", "is_active": "on"},
         ("username", "email", "groups"),
     ),
     "console user edit": FormCase(
         "admin",
-        lambda w: reverse("core:console_user_edit", args=[User.objects.get(username="vera").pk]),
+        lambda w: reverse("console:console_user_edit", args=[User.objects.get(username="vera").pk]),
         lambda w: {"username": "vera", "email": "vera@example.org", "groups": ["Viewer"], "password": "",
                    "is_active": "on"},
         ("username", "email", "groups"),
@@ -689,7 +689,7 @@ def pages_without_free_text(w: World) -> list[str]:
         reverse("roles:edit", args=[w.admin_role.pk]),
         reverse("memberships:iam_user_edit", args=[w.bob.pk]),
         reverse("plans:detail", args=[w.plan.pk]),
-        reverse("core:dashboard"),
+        reverse("console:dashboard"),
     ]
 
 

@@ -47,7 +47,7 @@ PLAIN_PAGES = sorted(
 def test_the_console_has_pages_with_ids_and_without():
     # Guards the reading of the resolver: an empty list would make the tests below pass vacuously.
     assert {"accounts:detail", "roles:policy_edit", "memberships:remove", "plans:job_detail"} <= set(INT_PAGES)
-    assert {"core:dashboard", "audit:list", "memberships:matrix"} <= set(PLAIN_PAGES)
+    assert {"console:dashboard", "audit:list", "memberships:matrix"} <= set(PLAIN_PAGES)
 
 
 @pytest.fixture

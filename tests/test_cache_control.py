@@ -21,7 +21,7 @@ def objects(db):
 @pytest.mark.parametrize(
     "name, args",
     [
-        ("core:dashboard", []),
+        ("console:dashboard", []),
         ("accounts:list", []),
         ("accounts:detail", ["account"]),
         ("roles:detail", ["role"]),
@@ -48,7 +48,7 @@ def test_audit_exports_say_no_store(client_for, people, export_format):
 
 def test_refusals_and_redirects_to_a_signed_in_user_say_no_store(client_for, people, objects):
     client = client_for(people.viewer)
-    assert _no_store(client.get(reverse("core:console_user_list")))  # 403
+    assert _no_store(client.get(reverse("console:console_user_list")))  # 403
     assert _no_store(client.get("/accounts/999999/"))  # 404
     assert _no_store(client.post(reverse("plans:create")))  # 403
 

@@ -14,10 +14,11 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from core.cli import SUBCOMMANDS
-from core.cli.capabilities import REQUIRED
+from cli.capabilities import REQUIRED
+from cli.subcommands import SUBCOMMANDS
 from integrations import aws
 from plans.models import Job, Plan
+from tests.factories import pending_plan
 from tests.test_bad_input_forms import everything
 from tests.test_cli_import import ORIGINAL
 
@@ -28,12 +29,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def plan(people) -> Plan:
-    plan = Plan.objects.create(
-        status=Plan.Status.PENDING, requested_by=people.editor, requested_by_name="eddie", editors=["eddie"],
-        summary={"add": 1, "change": 0, "remove": 0}, accounts=[], master={}, blocks=[], warnings=[],
-    )
-    Job.objects.create(kind=Job.Kind.PLAN, plan=plan, status=Job.Status.SUCCEEDED, requested_by_name="eddie")
-    return plan
+    return pending_plan(people.editor)
 
 
 @pytest.fixture

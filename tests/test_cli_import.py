@@ -15,7 +15,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from accounts.services import account_create, master_account_update
 from audit.models import AuditEvent
 from audit.services import Actor
-from core.importing.files import MAX_FILE_BYTES
+from interchange.importing.files import MAX_FILE_BYTES
 from memberships.models import IAMUser, Membership
 from memberships.services import iam_user_create, memberships_grant
 from roles.models import InlinePolicy, RoleDefinition

@@ -11,14 +11,15 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import AssumableAccount
 from audit.models import AuditEvent
 from audit.services import Actor
+from cli import workflow
 from integrations import aws
-from core.cli import workflow
 from memberships.models import IAMUser, Membership
 from memberships.services import membership_revoke
 from plans import planning, services, tasks
@@ -271,7 +272,12 @@ def test_approve_is_refused_to_the_requester(sample_world, people, worker):
 
 def test_approve_is_refused_to_an_editor_of_the_carried_state(sample_world, people, eddie):
     gone = Membership.objects.select_related("iam_user", "account", "role").first()
-    membership_revoke(actor=Actor.from_user(people.other_approver), membership=gone, reason="left the company")
+    # Arthur edits while he is an Editor, then moves to the Approver group (the service checks the capability).
+    editors = Group.objects.get(name="Editor")
+    people.other_approver.groups.add(editors)
+    arthur = User.objects.get(pk=people.other_approver.pk)
+    membership_revoke(actor=Actor.from_user(arthur), membership=gone, reason="left the company")
+    people.other_approver.groups.remove(editors)
     plan = plan_now(eddie)
     assert "arthur" in plan.editors
     before = database_state()
@@ -320,7 +326,7 @@ def test_reject_with_a_comment_closes_the_plan(pending_plan, django_capture_on_c
 def test_reject_is_refused_to_an_editor(plan_row):
     before = database_state()
     message = refused("reject", plan_row.pk, "--as", "erin", "--comment", "no")
-    # refused before the plan is even looked up, like the console's 403 (core/cli/capabilities.py)
+    # refused before the plan is even looked up, like the console's 403 (cli/capabilities.py)
     assert message == "--as erin: Only members of the Approver group reject plans."
     assert database_state() == before
 

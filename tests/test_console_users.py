@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from audit.services import Actor
-from core.services_users import console_user_create, console_user_update
+from console.services_users import console_user_create, console_user_update
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def update(actor_user, user, **changes):
 def test_a_look_alike_name_is_refused_on_the_form_with_a_message(client_for, people):
     before = console_users_state()
 
-    response = client_for(people.admin).post(reverse("core:console_user_create"), {
+    response = client_for(people.admin).post(reverse("console:console_user_create"), {
         "username": "\u0430pril", "email": "", "groups": ["Viewer"], "password": NEW_PASSWORD, "is_active": "on"})
 
     assert response.status_code == 200
@@ -65,7 +65,7 @@ def test_a_look_alike_name_is_refused_on_the_form_with_a_message(client_for, peo
 def test_a_rename_into_a_look_alike_is_refused(client_for, people, new_name):
     before = console_users_state()
 
-    response = client_for(people.admin).post(reverse("core:console_user_edit", args=[people.viewer.pk]),
+    response = client_for(people.admin).post(reverse("console:console_user_edit", args=[people.viewer.pk]),
                                              form_data(people.viewer, username=new_name))
 
     assert response.status_code == 200
@@ -91,7 +91,7 @@ def test_a_name_accepted_before_these_checks_stays_usable(people):
 
 def test_an_admin_cannot_set_a_superusers_password_through_the_console(client_for, people):
     client = client_for(people.admin)
-    url = reverse("core:console_user_edit", args=[people.superuser.pk])
+    url = reverse("console:console_user_edit", args=[people.superuser.pk])
     before = console_users_state()
 
     assert client.get(url).status_code == 403
@@ -102,7 +102,7 @@ def test_an_admin_cannot_set_a_superusers_password_through_the_console(client_fo
     people.superuser.refresh_from_db()
     assert people.superuser.check_password(PASSWORD) and not people.superuser.groups.exists()
     assert not AuditEvent.objects.exists()
-    assert "superuser only" in client.get(reverse("core:console_user_list")).content.decode()
+    assert "superuser only" in client.get(reverse("console:console_user_list")).content.decode()
 
 
 @pytest.mark.parametrize("change", [{"password": NEW_PASSWORD}, {"groups": ["Viewer"]}, {"is_active": False},
@@ -132,9 +132,9 @@ def test_an_admin_cannot_give_a_group_they_do_not_hold(client_for, people):
     client = client_for(people.admin)
     before, memberships = console_users_state(), membership_state()
 
-    created = client.post(reverse("core:console_user_create"), {
+    created = client.post(reverse("console:console_user_create"), {
         "username": "sock", "email": "", "groups": ["Approver"], "password": NEW_PASSWORD, "is_active": "on"})
-    granted = client.post(reverse("core:console_user_edit", args=[people.viewer.pk]),
+    granted = client.post(reverse("console:console_user_edit", args=[people.viewer.pk]),
                           form_data(people.viewer, groups=["Viewer", "Approver"]))
 
     for response in (created, granted):

@@ -1,5 +1,5 @@
 """/django-admin/ only looks at console users and groups (issue 8, found #3): every change to them goes
-through core/services_users.py, which keeps the privilege boundaries and writes the audit rows."""
+through console/services_users.py, which keeps the privilege boundaries and writes the audit rows."""
 import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse

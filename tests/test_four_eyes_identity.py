@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from audit.services import Actor
-from core.services_users import console_user_create
+from console.services_users import console_user_create
 from memberships.models import Membership
 from memberships.services import membership_revoke
 from plans import services
@@ -34,7 +34,7 @@ def revoke_one_membership(actor_user) -> None:
 
 
 def rename_through_the_console_page(client, user, new_name: str):
-    return client.post(reverse("core:console_user_edit", args=[user.pk]), {
+    return client.post(reverse("console:console_user_edit", args=[user.pk]), {
         "username": new_name, "email": user.email, "is_active": "on",
         "groups": list(user.groups.values_list("name", flat=True)),
     })
@@ -96,7 +96,7 @@ def test_a_new_person_who_takes_an_editors_old_name_may_approve(people):
                                summary={"add": 1, "change": 0, "remove": 0})
     admin = Actor.from_user(people.admin)
     people.admin.groups.add(Group.objects.get(name="Approver"))
-    from core.services_users import console_user_update
+    from console.services_users import console_user_update
 
     console_user_update(actor=admin, console_user=people.other_editor, username="erin.old", email="", groups=["Editor"])
     newcomer = console_user_create(actor=admin, username="erin", groups=["Approver"], password="a long enough passphrase")

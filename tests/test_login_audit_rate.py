@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from audit.chain import verify_chain
 from audit.models import AuditEvent
-from core import login_audit
+from console import login_audit
+from console.tasks import close_failed_login_windows_task
 from core.models import FailedLoginWindow
-from core.tasks import close_failed_login_windows_task
 
 pytestmark = pytest.mark.django_db
 

@@ -18,12 +18,6 @@ from tests.factories import AccountFactory, IAMUserFactory, MembershipFactory, R
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The people fixture sets eight passwords per test; the production hasher makes that seconds.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def prod():
     return AccountFactory(name="prod")

@@ -12,9 +12,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from core import limits, safe_json
-from core.importing.files import InputFileError, parse_text
 from core.safe_yaml import YAMLInputError, load_yaml
 from integrations import aws
+from interchange.importing.files import InputFileError, parse_text
 from memberships.models import Membership
 from roles.models import InlinePolicy
 from tests.factories import MasterAccountFactory, RoleFactory

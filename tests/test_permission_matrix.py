@@ -10,12 +10,12 @@ from tests.factories import AccountFactory, IAMUserFactory, MasterAccountFactory
 
 # url name → (allowed methods, capabilities any one of which grants access)
 EXPECTED = {
-    "core:dashboard": ({"GET"}, {"view"}),
+    "console:dashboard": ({"GET"}, {"view"}),
     # Sudo mode's password confirmation: any console role may be asked for it.
     "core:sudo": ({"GET", "POST"}, {"view"}),
-    "core:console_user_list": ({"GET"}, {"manage_users"}),
-    "core:console_user_create": ({"GET", "POST"}, {"manage_users"}),
-    "core:console_user_edit": ({"GET", "POST"}, {"manage_users"}),
+    "console:console_user_list": ({"GET"}, {"manage_users"}),
+    "console:console_user_create": ({"GET", "POST"}, {"manage_users"}),
+    "console:console_user_edit": ({"GET", "POST"}, {"manage_users"}),
     "accounts:list": ({"GET"}, {"view"}),
     "accounts:create": ({"GET", "POST"}, {"edit"}),
     "accounts:master_edit": ({"GET", "POST"}, {"edit"}),
@@ -52,7 +52,7 @@ EXPECTED = {
     "plans:job_detail": ({"GET"}, {"view"}),
     "plans:live_roles": ({"GET"}, {"view"}),
 }
-# The OIDC URLs exist only with single sign-on configured (core/sso.py); they are its sign-in steps.
+# The OIDC URLs exist only with single sign-on configured (console/sso.py); they are its sign-in steps.
 PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback", "oidc_logout"}
 ROLE_CAPABILITIES = {
     "viewer": {"view"},
@@ -95,7 +95,7 @@ def objects(db):
 
 def _url(name: str, objects, people) -> str:
     pk_of = {
-        "core:console_user_edit": lambda: {"pk": people.viewer.pk},
+        "console:console_user_edit": lambda: {"pk": people.viewer.pk},
         "accounts:detail": lambda: {"pk": objects["account"].pk},
         "accounts:edit": lambda: {"pk": objects["account"].pk},
         "accounts:delete": lambda: {"pk": objects["account"].pk},

@@ -12,8 +12,8 @@ from django.core.management.base import OutputWrapper
 from django.urls import reverse
 
 from audit.services import Actor
-from core.cli.plan import write_plan
-from core.cli.workflow import plan_payload
+from cli.plan import write_plan
+from cli.workflow import plan_payload
 from plans.models import Job, Plan
 from roles.models import InlinePolicy
 from roles.services import policy_update

@@ -19,7 +19,7 @@ from django.urls import reverse
 from accounts.models import AssumableAccount, MasterAccount
 from accounts.services import account_update, master_account_update
 from audit.services import Actor
-from core.cli.workflow import plan_payload
+from cli.workflow import plan_payload
 from plans import cleanup, desired, live, services, targets
 from plans.models import Job, JobStep, Plan
 from tests.factories import AccountFactory, MasterAccountFactory

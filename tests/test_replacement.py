@@ -17,7 +17,7 @@ def test_the_create_only_table_equals_the_schema_cfn_lint_ships(resource_type):
 
 
 def test_the_table_covers_every_type_the_console_generates_or_imports():
-    from core.importing import template_file
+    from interchange.importing import template_file
 
     assert {template_file.ROLE, template_file.POLICY, template_file.MANAGED_POLICY} <= set(replacement.CREATE_ONLY_PROPERTIES)
 

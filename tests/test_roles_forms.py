@@ -8,24 +8,12 @@ from django.urls import reverse
 from accounts.models import MasterAccount
 from core.form_errors import add_service_error
 from roles.forms import PolicyForm, format_tags, parse_tags
-from tests.factories import AccountFactory, MasterAccountFactory, PolicyFactory, RoleFactory, role_form_data
+from tests.factories import AccountFactory, PolicyFactory, RoleFactory, role_form_data
 from tests.state import desired_state
 
 pytestmark = pytest.mark.django_db
 
 POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # ``people`` hashes eight passwords per test; the production hasher makes that seconds each time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def editor(people, client_for):
-    MasterAccountFactory()
-    return client_for(people.editor)
 
 
 @pytest.fixture

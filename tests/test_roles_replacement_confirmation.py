@@ -6,22 +6,11 @@ from audit.models import AuditEvent
 from audit.services import Actor
 from roles.models import RoleDefinition
 from roles.services import role_update
-from tests.factories import MasterAccountFactory, RoleFactory, role_form_data
+from tests.factories import RoleFactory, role_form_data
 
 pytestmark = pytest.mark.django_db
 
 CHECKBOX = 'type="checkbox" name="confirm_replacement"'
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def editor(people, client_for):
-    MasterAccountFactory()
-    return client_for(people.editor)
 
 
 @pytest.fixture

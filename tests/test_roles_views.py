@@ -10,6 +10,7 @@ from core import limits
 from roles.models import InlinePolicy, RoleDefinition
 from roles.services import policy_create, policy_delete, role_update
 from tests.factories import READ_ONLY, AccountFactory, MasterAccountFactory, MembershipFactory, PolicyFactory, RoleFactory, role_form_data
+from tests.page_access import PageAccessTests
 from tests.state import desired_state
 
 pytestmark = pytest.mark.django_db
@@ -45,48 +46,18 @@ def role_data(**overrides):
 # --- who may do what -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", READ_PAGES + WRITE_PAGES)
-def test_it_sends_anonymous_visitors_to_the_login_page(client, role, name):
-    response = client.get(page(name, role))
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+class TestRolePageAccess(PageAccessTests):
+    read_pages, write_pages = READ_PAGES, WRITE_PAGES
 
+    @pytest.fixture
+    def target(self, role):
+        return role
 
-@pytest.mark.parametrize("name", READ_PAGES)
-def test_a_viewer_reads_every_role_page(people, client_for, role, name):
-    assert client_for(people.viewer).get(page(name, role)).status_code == 200
+    def url(self, name, target):
+        return page(name, target)
 
-
-@pytest.mark.parametrize("name", READ_PAGES)
-def test_a_user_without_a_console_role_reads_nothing(people, client_for, role, name):
-    assert client_for(people.nobody).get(page(name, role)).status_code == 403
-
-
-@pytest.mark.parametrize("name", WRITE_PAGES)
-def test_a_viewer_may_neither_open_nor_post_an_edit_page(people, client_for, role, name):
-    client = client_for(people.viewer)
-    before = desired_state()
-    assert client.get(page(name, role)).status_code == 403
-    data = {**role_data(), "name": "X", "document": json.dumps(READ_ONLY), "reason": "r"}
-    assert client.post(page(name, role), data).status_code == 403
-    assert desired_state() == before
-
-
-@pytest.mark.parametrize("name", WRITE_PAGES)
-def test_an_editor_opens_every_edit_page(people, client_for, role, name):
-    assert client_for(people.editor).get(page(name, role)).status_code == 200
-
-
-@pytest.mark.parametrize("name", READ_PAGES)
-def test_read_pages_refuse_post(people, client_for, role, name):
-    assert client_for(people.editor).post(page(name, role)).status_code == 405
-
-
-@pytest.mark.parametrize("name", WRITE_PAGES)
-def test_edit_pages_refuse_put_and_delete(people, client_for, role, name):
-    client = client_for(people.editor)
-    assert client.put(page(name, role)).status_code == 405
-    assert client.delete(page(name, role)).status_code == 405
+    def refused_post_data(self):
+        return {**role_data(), "name": "X", "document": json.dumps(READ_ONLY), "reason": "r"}
 
 
 def test_it_answers_404_for_a_policy_of_another_role(people, client_for, role):

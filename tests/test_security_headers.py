@@ -93,7 +93,7 @@ def test_the_deployment_checks_catch_a_weak_secret_key(tmp_path):
 
 
 def test_pages_carry_a_strict_content_security_policy(client_for, people):
-    response = client_for(people.viewer).get(reverse("core:dashboard"))
+    response = client_for(people.viewer).get(reverse("console:dashboard"))
     assert response.status_code == 200
     policy = dict(directive.strip().split(" ", 1) for directive in response["Content-Security-Policy"].split(";"))
     assert policy["default-src"] == "'self'"
@@ -150,7 +150,7 @@ def test_no_template_tag_writes_inline_styles_or_scripts():
 
 
 def test_htmx_is_told_not_to_inject_styles_nor_evaluate_code(client_for, people):
-    html = client_for(people.viewer).get(reverse("core:dashboard")).content.decode()
+    html = client_for(people.viewer).get(reverse("console:dashboard")).content.decode()
     config = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", html)
     assert config, "base.html must configure htmx"
     assert json.loads(config.group(1)) == {"includeIndicatorStyles": False, "allowEval": False, "allowScriptTags": False}

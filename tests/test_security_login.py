@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.chain import verify_chain
 from audit.models import AuditEvent
-from core import login_audit
+from console import login_audit
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_five_failures_lock_the_name_out_from_that_address_even_with_the_right_p
         assert "Sign-in locked for 15 minutes" in page
         assert "5 failed attempts" in page
     assert not _signed_in(client)
-    # One row per user name, address and minute, then the total once the minute is over (core/login_audit.py).
+    # One row per user name, address and minute, then the total once the minute is over (console/login_audit.py).
     reasons = [event.reason for event in _events(AuditEvent.Action.LOGIN_FAILED)]
     assert reasons == ["wrong user name or password"]
     login_audit.close_failed_login_windows(now=minute + timedelta(minutes=1))

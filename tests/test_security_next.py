@@ -38,11 +38,11 @@ def test_the_confirmation_page_ignores_a_next_that_is_not_a_local_path(client_fo
 
     page = client.get(reverse("core:sudo"), {"next": bad})
     assert page.status_code == 200
-    assert page.context["next"] == reverse("core:dashboard")
+    assert page.context["next"] == reverse("console:dashboard")
 
     response = client.post(reverse("core:sudo"), {"password": PASSWORD, "next": bad})
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:dashboard")
+    assert response["Location"] == reverse("console:dashboard")
 
 
 def test_the_confirmation_page_goes_back_to_a_local_path(client_for, people):
@@ -73,7 +73,7 @@ def test_signing_in_ignores_a_next_that_is_not_a_local_path(client, people, bad)
 
     response = client.post(reverse("login") + "?next=x", {"username": "eddie", "password": PASSWORD, "next": bad})
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:dashboard")
+    assert response["Location"] == reverse("console:dashboard")
 
 
 def test_signing_in_goes_on_to_a_local_path(client, people):

@@ -19,8 +19,9 @@ from django.test import override_settings
 from django.urls import clear_url_caches, reverse
 
 from audit.models import AuditEvent
-from core import sso, sudo
-from core.sso import ConsoleOIDCBackend, console_groups_from_claims, parse_group_map
+from console import sso
+from console.sso import ConsoleOIDCBackend, console_groups_from_claims, parse_group_map
+from core import sudo
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ SSO_SETTINGS = {
     "OIDC_USE_PKCE": True,
     "OIDC_GROUP_MAP": GROUP_MAP,
     "LOGIN_REDIRECT_URL_FAILURE": "/login/?sso=failed",
-    "AUTHENTICATION_BACKENDS": [*settings.AUTHENTICATION_BACKENDS, "core.sso.ConsoleOIDCBackend"],
+    "AUTHENTICATION_BACKENDS": [*settings.AUTHENTICATION_BACKENDS, "console.sso.ConsoleOIDCBackend"],
 }
 
 
@@ -179,7 +180,7 @@ def test_a_superuser_or_staff_account_is_never_signed_in_by_the_idp(backend, peo
 
 
 def test_the_sync_service_refuses_a_superuser_whoever_calls_it(people):
-    from core.services_users import console_user_sync_from_sso
+    from console.services_users import console_user_sync_from_sso
 
     with pytest.raises(ValidationError, match="never signs in a superuser or staff account"):
         console_user_sync_from_sso(console_user=people.superuser, username="root", email="", groups=["Admin"])
@@ -287,7 +288,7 @@ def test_the_idp_naming_a_superuser_signs_nobody_in(client, people, sso_on, monk
 
 def test_without_a_client_id_there_is_no_single_sign_on(client):
     assert not sso.enabled()
-    assert "core.sso.ConsoleOIDCBackend" not in settings.AUTHENTICATION_BACKENDS
+    assert "console.sso.ConsoleOIDCBackend" not in settings.AUTHENTICATION_BACKENDS
     assert sso.check_sso_settings(None) == []
     page = client.get(reverse("login")).content.decode()
     assert "single sign-on" not in page.lower() and 'id="sso-login"' not in page
@@ -318,7 +319,7 @@ def test_the_environment_switches_single_sign_on_on(tmp_path):
               "print(settings.AUTHENTICATION_BACKENDS[-1], reverse('oidc_authentication_init'))")
     result = _manage(tmp_path, "shell", "-c", script, **_sso_variables())
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1].split() == ["core.sso.ConsoleOIDCBackend", "/oidc/authenticate/"]
+    assert result.stdout.strip().splitlines()[-1].split() == ["console.sso.ConsoleOIDCBackend", "/oidc/authenticate/"]
     assert _manage(tmp_path, "check", **_sso_variables()).returncode == 0
 
 

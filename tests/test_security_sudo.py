@@ -105,8 +105,8 @@ def test_removing_a_role_asks_and_removes_nothing(stale_editor, account):
 def test_creating_or_changing_a_console_user_asks_and_saves_nothing(client_for, people):
     admin = client_for(people.admin)
     _confirmed_minutes_ago(admin, 11)
-    create = reverse("core:console_user_create")
-    edit = reverse("core:console_user_edit", args=[people.viewer.pk])
+    create = reverse("console:console_user_create")
+    edit = reverse("console:console_user_edit", args=[people.viewer.pk])
     promote = {"username": people.viewer.username, "email": "", "groups": ["Approver"], "password": "", "is_active": "on"}
 
     assert _sent_to_confirmation(admin.get(create), create)
@@ -167,7 +167,7 @@ def test_repeated_wrong_passwords_lock_the_confirmation_like_a_login(stale_edito
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/path", "javascript:alert(1)", ""])
 def test_it_never_sends_people_off_the_site(stale_editor, next_url):
     response = stale_editor.post(reverse("core:sudo"), {"password": PASSWORD, "next": next_url})
-    assert response.status_code == 302 and response["Location"] == reverse("core:dashboard")
+    assert response.status_code == 302 and response["Location"] == reverse("console:dashboard")
 
 
 def test_someone_without_a_password_is_told_to_sign_in_again(client_for, people):

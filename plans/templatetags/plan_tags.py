@@ -74,3 +74,9 @@ def unknown_group_names(plan) -> set[str]:
 def block_link(block: dict) -> str:
     """Where a block's message leads (``plans.links``): built from its stored target."""
     return links.block_link(block)
+
+
+@register.filter
+def operation_counts(operations: dict | None) -> str:
+    """``DeleteStack ×1, DescribeStacks ×2`` by operation name: PostgreSQL's jsonb keeps no key order."""
+    return ", ".join(f"{operation} ×{count}" for operation, count in sorted((operations or {}).items()))

@@ -27,7 +27,7 @@ def test_pages_break_no_rule_of_the_policy_and_the_job_page_refreshes_itself(pag
     JobStep.objects.create(job=job, target="prod", position=0, status=JobStep.Status.RUNNING, total=4, done=1)
 
     log_in(page, live_server.url, people.viewer.username)
-    for name in ("core:dashboard", "plans:list", "audit:list", "memberships:matrix"):
+    for name in ("console:dashboard", "plans:list", "audit:list", "memberships:matrix"):
         response = page.goto(live_server.url + reverse(name))
         assert "default-src 'self'" in response.headers["content-security-policy"]
 

@@ -109,7 +109,8 @@ def test_the_plans_modules_import_one_another_without_a_circle():
     for module in PLANS_MODULES:
         visit(module)
     assert graph["tasks"] == set()  # the tasks import what they call inside their functions
-    # Nothing else hides an import in a function: the graph above is the whole of it.
+    # Nothing else hides an import in a function: the graph above is the whole of it. The app config
+    # registers the whole-state check in ready(), where Django wants app imports (after the registry).
     for module in PLANS_MODULES:
-        if module != "tasks":
+        if module not in ("tasks", "apps"):
             assert _module_level_plans_imports(ROOT / "plans" / f"{module}.py", anywhere=True) == graph[module], module

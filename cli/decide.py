@@ -10,20 +10,32 @@ from plans import services
 
 
 class _Decision(Subcommand):
+    """Approve and reject differ only in their service, their word for it and whether --comment is required."""
+
     past_tense = ""
+    comment_required = False
+    comment_help = ""
+
+    @staticmethod
+    def decision(*, actor, plan, comment):
+        raise NotImplementedError
 
     def add_arguments(self, parser):
         parser.add_argument("plan_id", type=int, metavar="PLAN_ID")
         add_actor_argument(parser)
         add_output_arguments(parser, wait=False)
+        if self.comment_required:
+            parser.add_argument("--comment", type=text_argument, required=True, help=self.comment_help)
+        else:
+            parser.add_argument("--comment", type=text_argument, default="", help=self.comment_help)
 
-    def decide(self, command, *, plan_id, actor_username, json, decision, comment):
+    def handle(self, command, *, plan_id, actor_username=None, json=False, comment="", **options):
         actor = resolve_actor(actor_username)
         if actor.user is None:
             raise CommandError(f"Name the approver with --as USERNAME: a plan is {self.past_tense} by a person.")
         plan = get_plan(plan_id)
         try:
-            plan = decision(actor=actor, plan=plan, comment=comment)
+            plan = self.decision(actor=actor, plan=plan, comment=comment)
         except (ValidationError, PermissionDenied) as error:
             messages = error.messages if isinstance(error, ValidationError) else [str(error)]
             raise CommandError(f"Plan #{plan_id} was not {self.past_tense}: {' '.join(messages)}") from None
@@ -37,25 +49,14 @@ class ApproveSubcommand(_Decision):
     name = "approve"
     past_tense = "approved"
     help = "Approve a plan (Approver group; not its requester nor an editor of the state it carries)."
-
-    def add_arguments(self, parser):
-        super().add_arguments(parser)
-        parser.add_argument("--comment", type=text_argument, default="", help="Optional note kept in the audit history.")
-
-    def handle(self, command, *, plan_id, actor_username=None, json=False, comment="", **options):
-        self.decide(command, plan_id=plan_id, actor_username=actor_username, json=json, decision=services.plan_approve,
-                    comment=comment)
+    comment_help = "Optional note kept in the audit history."
+    decision = staticmethod(services.plan_approve)
 
 
 class RejectSubcommand(_Decision):
     name = "reject"
     past_tense = "rejected"
     help = "Reject a plan with a comment; its change sets are deleted."
-
-    def add_arguments(self, parser):
-        super().add_arguments(parser)
-        parser.add_argument("--comment", type=text_argument, required=True, help="Why the plan is rejected.")
-
-    def handle(self, command, *, plan_id, actor_username=None, json=False, comment="", **options):
-        self.decide(command, plan_id=plan_id, actor_username=actor_username, json=json, decision=services.plan_reject,
-                    comment=comment)
+    comment_required = True
+    comment_help = "Why the plan is rejected."
+    decision = staticmethod(services.plan_reject)

@@ -11,7 +11,14 @@ from django.core.exceptions import ValidationError
 from accounts.models import AssumableAccount, MasterAccount
 from core import limits
 from interchange.importing.problems import Problems
-from interchange.importing.values import describe_type, expect_bool, expect_list, expect_mapping, expect_text, unknown_keys
+from interchange.importing.values import (
+    describe_type,
+    expect_bool,
+    expect_document,
+    expect_list,
+    expect_text,
+    unknown_keys,
+)
 
 CONFIG_KEYS = (
     "assumable_roles",
@@ -55,10 +62,8 @@ class ConfigSpec:
 def parse_config(data, *, path: Path, problems: Problems) -> ConfigSpec:
     source = str(path)
     spec = ConfigSpec()
-    if data is None:
-        problems.add(f"{source}: the file is empty; it needs at least {', '.join(REQUIRED_CONFIG_KEYS)}.")
-        return spec
-    data = expect_mapping(data, where=source, problems=problems)
+    data = expect_document(data, where=source, problems=problems,
+                           needs=f"it needs at least {', '.join(REQUIRED_CONFIG_KEYS)}.")
     if data is None:
         return spec
     unknown_keys(data, CONFIG_KEYS, where=source, problems=problems)

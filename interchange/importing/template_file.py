@@ -12,7 +12,14 @@ from django.core.exceptions import ValidationError
 
 from core import limits
 from interchange.importing.problems import Problems
-from interchange.importing.values import describe_type, expect_list, expect_mapping, expect_text, unknown_keys
+from interchange.importing.values import (
+    describe_type,
+    expect_document,
+    expect_list,
+    expect_mapping,
+    expect_text,
+    unknown_keys,
+)
 from roles.cloudformation import MASTER_ACCOUNT_PARAMETER, METADATA_KEY, generated_policy_id
 from roles.models import RoleDefinition
 
@@ -144,10 +151,8 @@ def references(value) -> set[str]:
 
 def parse_template(data, *, source: str, master_account_id: str, problems: Problems) -> TemplateSpec:
     spec = TemplateSpec()
-    if data is None:
-        problems.add(f"{source}: the file is empty; it needs a CloudFormation template with “Resources”.")
-        return spec
-    data = expect_mapping(data, where=source, problems=problems)
+    data = expect_document(data, where=source, problems=problems,
+                           needs="it needs a CloudFormation template with “Resources”.")
     if data is None:
         return spec
     for key in data:

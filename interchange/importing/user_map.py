@@ -29,13 +29,10 @@ def parse_user_map(data, *, source: str, problems: Problems) -> list[GroupSpec]:
         if account_name is None:
             continue
         where = f"{source}, account {account_name}"
-        if account_name.lower() in seen_accounts:
-            problems.add(
-                f"{where}: the account is listed twice (also as {seen_accounts[account_name.lower()]}); "
-                "account names are compared without case."
-            )
+        if _listed_before(account_name, seen_accounts, problems=problems,
+                          problem=lambda earlier: f"{where}: the account is listed twice (also as {earlier}); "
+                                                  "account names are compared without case."):
             continue
-        seen_accounts[account_name.lower()] = account_name
         roles = expect_mapping(roles, where=where, problems=problems, empty_allowed=True)
         seen_roles = {}
         for role_name, users in (roles or {}).items():
@@ -43,18 +40,26 @@ def parse_user_map(data, *, source: str, problems: Problems) -> list[GroupSpec]:
             if role_name is None:
                 continue
             role_where = f"{where}, role {role_name}"
-            if role_name.lower() in seen_roles:
-                problems.add(
-                    f"{role_where}: the role is listed twice in this account (also as {seen_roles[role_name.lower()]}); "
-                    "role names are compared without case."
-                )
+            if _listed_before(role_name, seen_roles, problems=problems,
+                              problem=lambda earlier: f"{role_where}: the role is listed twice in this account "
+                                                      f"(also as {earlier}); role names are compared without case."):
                 continue
-            seen_roles[role_name.lower()] = role_name
             user_names = _user_names(users, where=role_where, problems=problems)
             groups.append(
                 GroupSpec(account_name=account_name, role_name=role_name, user_names=user_names, where=role_where)
             )
     return groups
+
+
+def _listed_before(name: str, seen: dict[str, str], *, problems: Problems, problem) -> bool:
+    """True, after recording ``problem(earlier spelling)``, when ``seen`` already holds ``name`` ignoring case;
+    else False, and ``name`` is now in ``seen``."""
+    earlier = seen.get(name.lower())
+    if earlier is not None:
+        problems.add(problem(earlier))
+        return True
+    seen[name.lower()] = name
+    return False
 
 
 def _user_names(users, *, where: str, problems: Problems) -> list[str]:

@@ -47,6 +47,15 @@ def expect_mapping(value, *, where: str, problems, empty_allowed: bool = False) 
     return None
 
 
+def expect_document(data, *, where: str, problems, needs: str) -> dict | None:
+    """A whole file's top level as a mapping, or ``None`` after recording a problem; ``needs`` says what
+    an empty file lacks ("it needs …")."""
+    if data is None:
+        problems.add(f"{where}: the file is empty; {needs}")
+        return None
+    return expect_mapping(data, where=where, problems=problems)
+
+
 def expect_list(value, *, where: str, problems, empty_allowed: bool = False) -> list | None:
     if isinstance(value, list):
         return value

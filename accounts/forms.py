@@ -1,9 +1,8 @@
 from django import forms
-from django.core.exceptions import ValidationError
 
 from accounts.models import AssumableAccount, MasterAccount
 from core import limits
-from core.form_fields import ServiceModelForm, name_taken_by, reason_field
+from core.form_fields import ServiceModelForm, name_not_taken, reason_field
 
 
 class AccountForm(ServiceModelForm):
@@ -32,14 +31,11 @@ class AccountForm(ServiceModelForm):
 
     def clean_name(self):
         # The database constraint would say the same above the form; here it lands on the field.
-        name = self.cleaned_data["name"]
-        clash = name_taken_by(AssumableAccount.objects, "name", name, max_length=limits.ACCOUNT_NAME_MAX,
-                              instance=self.account)
-        if clash is not None:
-            raise ValidationError(
-                f"An account named “{clash.name}” already exists; account names are compared without case."
-            )
-        return name
+        return name_not_taken(
+            AssumableAccount.objects, "name", self.cleaned_data["name"], max_length=limits.ACCOUNT_NAME_MAX,
+            instance=self.account,
+            taken=lambda clash: f"An account named “{clash.name}” already exists; account names are compared without case.",
+        )
 
 class AccountDeleteForm(forms.Form):
     reason = reason_field(

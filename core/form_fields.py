@@ -1,4 +1,6 @@
 """Form fields and helpers shared by the apps' forms and views."""
+from collections.abc import Callable
+
 from django import forms
 from django.core import validators
 from django.core.exceptions import ValidationError
@@ -67,6 +69,16 @@ def name_taken_by(queryset, field: str, value: str, *, max_length: int, instance
     if instance is not None:
         others = others.exclude(pk=instance.pk)
     return others.first()
+
+
+def name_not_taken(queryset, field: str, value: str, *, max_length: int, instance=None,
+                   taken: Callable[[object], str]) -> str:
+    """``value``, for a form's ``clean_<field>``; a ``ValidationError`` saying ``taken(clash)`` when
+    ``name_taken_by`` finds another row with that name (so that the clash lands on the field)."""
+    clash = name_taken_by(queryset, field, value, max_length=max_length, instance=instance)
+    if clash is not None:
+        raise ValidationError(taken(clash))
+    return value
 
 
 def posted_data(request):

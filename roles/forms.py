@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import AssumableAccount
 from core import limits
-from core.form_fields import ModelIdsField, ServiceModelForm, name_taken_by, reason_field
+from core.form_fields import ModelIdsField, ServiceModelForm, name_not_taken, reason_field
 from core.validators import (
     no_control_characters_except_line_breaks,
     validate_document_text,
@@ -134,14 +134,11 @@ class RoleForm(ServiceModelForm):
                 field.help_text = f"Not confirmed yet: {describe_identity_change(pending['from'][-1], pending['to'])}. " + field.help_text
 
     def clean_logical_name(self):
-        logical_name = self.cleaned_data["logical_name"]
-        clash = name_taken_by(RoleDefinition.objects, "logical_name", logical_name, max_length=limits.LOGICAL_ID_MAX,
-                              instance=self.role)
-        if clash is not None:
-            raise ValidationError(
-                f"A role named “{clash.logical_name}” already exists; logical names are compared without case."
-            )
-        return logical_name
+        return name_not_taken(
+            RoleDefinition.objects, "logical_name", self.cleaned_data["logical_name"], max_length=limits.LOGICAL_ID_MAX,
+            instance=self.role,
+            taken=lambda clash: f"A role named “{clash.logical_name}” already exists; logical names are compared without case.",
+        )
 
     def clean_managed_policy_arns(self):
         arns = [line for _, line in _lines(self.cleaned_data["managed_policy_arns"])]
@@ -207,14 +204,12 @@ class PolicyForm(ServiceModelForm):
         self.role, self.policy = role, policy
 
     def clean_name(self):
-        name = self.cleaned_data["name"]
-        clash = name_taken_by(self.role.policies, "name", name, max_length=limits.POLICY_NAME_MAX, instance=self.policy)
-        if clash is not None:
-            raise ValidationError(
-                f"Role {self.role.logical_name} already has a policy named “{clash.name}”; "
-                "policy names are compared without case."
-            )
-        return name
+        return name_not_taken(
+            self.role.policies, "name", self.cleaned_data["name"], max_length=limits.POLICY_NAME_MAX,
+            instance=self.policy,
+            taken=lambda clash: f"Role {self.role.logical_name} already has a policy named “{clash.name}”; "
+                                "policy names are compared without case.",
+        )
 
     def clean_document(self):
         document = limits.parse_policy_text(self.cleaned_data["document"], label="The policy document")

@@ -65,8 +65,7 @@ def plan_payload(plan: Plan) -> dict:
         "kind": plan.kind,
         "status": plan.status,
         "summary": plan.summary_line,
-        "changes": {key: plan.summary.get(key, 0) for key in ("add", "change", "remove")},
-        "blocked": bool(plan.blocks),
+        **_changes(plan),
         "blocks": [block["message"] for block in plan.blocks],
         "warnings": plan.warnings,
         "error": plan.error,
@@ -84,11 +83,18 @@ def job_payload(job: Job) -> dict:
         "plan": plan.pk,
         "status": job.status,
         "plan_status": plan.status,
-        "changes": {key: plan.summary.get(key, 0) for key in ("add", "change", "remove")},
-        "blocked": bool(plan.blocks),
+        **_changes(plan),
         "error": job.error,
         "steps": [{"target": s.target, "status": s.status, "error": s.error} for s in job.steps.all()],
         "api_calls": _calls(job),
+    }
+
+
+def _changes(plan: Plan) -> dict:
+    """What a plan would add, change and remove, and whether anything blocks it: in both payloads."""
+    return {
+        "changes": {key: plan.summary.get(key, 0) for key in ("add", "change", "remove")},
+        "blocked": bool(plan.blocks),
     }
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from audit.chain import append_event
 from audit.models import AuditEvent
+from core.services import apply_fields
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,24 @@ def audited_save(
     audit_record(actor=actor, action=action, object_type=object_type, obj=obj,
                  before=before if action == AuditEvent.Action.UPDATE else None, after=after, reason=reason, **parent)
     return True
+
+
+def audited_create(*, actor: Actor, obj, fields: dict, allowed: tuple[str, ...], object_type: str, reason: str = "",
+                   after_change: Callable[[], None] | None = None):
+    """Set ``fields`` (only those ``allowed``) on the new ``obj`` and create it with its audit row (``audited_save``)."""
+    apply_fields(obj, fields, allowed=allowed)
+    audited_save(actor=actor, obj=obj, action=AuditEvent.Action.CREATE, object_type=object_type, reason=reason,
+                 after_change=after_change)
+    return obj
+
+
+def audited_update(*, actor: Actor, obj, fields: dict, allowed: tuple[str, ...], object_type: str, reason: str = "",
+                   after_change: Callable[[], None] | None = None):
+    """Lock ``obj``'s row, set ``fields`` (only those ``allowed``) and save it with its audit row
+    (``audited_save``: none when nothing changed). Returns the locked, updated object."""
+    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+    before = obj.snapshot()
+    apply_fields(obj, fields, allowed=allowed)
+    audited_save(actor=actor, obj=obj, action=AuditEvent.Action.UPDATE, object_type=object_type, before=before,
+                 reason=reason, after_change=after_change)
+    return obj

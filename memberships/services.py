@@ -8,44 +8,46 @@ from django.utils import timezone
 
 from accounts.models import AssumableAccount
 from audit.models import AuditEvent
-from audit.services import Actor, audit_record, audited_save
+from audit.services import Actor, audit_record, audited_create, audited_save, audited_update
 from core import limits
 from core.permissions import check_actor
-from core.services import apply_fields
 from memberships.models import IAMUser, Membership
 from roles.models import RoleDefinition
 
 IAM_USER_FIELDS = ("user_name", "display_name", "email")
 IAM_USER, MEMBERSHIP = AuditEvent.ObjectType.IAM_USER, AuditEvent.ObjectType.MEMBERSHIP
-CREATE, UPDATE, DELETE = AuditEvent.Action.CREATE, AuditEvent.Action.UPDATE, AuditEvent.Action.DELETE
+CREATE, DELETE = AuditEvent.Action.CREATE, AuditEvent.Action.DELETE
 
 
 @transaction.atomic
 def iam_user_create(*, actor: Actor, reason: str = "", **fields) -> IAMUser:
     check_actor(actor, "edit")
-    iam_user = IAMUser()
-    apply_fields(iam_user, fields, allowed=IAM_USER_FIELDS)
-    audited_save(actor=actor, obj=iam_user, action=CREATE, object_type=IAM_USER, reason=reason)
-    return iam_user
+    return audited_create(actor=actor, obj=IAMUser(), fields=fields, allowed=IAM_USER_FIELDS, object_type=IAM_USER,
+                          reason=reason)
 
 
 @transaction.atomic
 def iam_user_update(*, actor: Actor, iam_user: IAMUser, reason: str = "", **fields) -> IAMUser:
     check_actor(actor, "edit")
-    iam_user = IAMUser.objects.select_for_update().get(pk=iam_user.pk)
-    before = iam_user.snapshot()
-    apply_fields(iam_user, fields, allowed=IAM_USER_FIELDS)
-    audited_save(actor=actor, obj=iam_user, action=UPDATE, object_type=IAM_USER, before=before, reason=reason)
-    return iam_user
+    return audited_update(actor=actor, obj=iam_user, fields=fields, allowed=IAM_USER_FIELDS, object_type=IAM_USER,
+                          reason=reason)
 
 
 @transaction.atomic
 def iam_user_delete(*, actor: Actor, iam_user: IAMUser, reason: str = "") -> None:
     """Forget an IAM user, revoking each of their grants first (the IAM user itself stays in AWS)."""
     check_actor(actor, "edit")
-    for membership in iam_user.memberships.select_related("iam_user", "account", "role"):
-        membership_revoke(actor=actor, membership=membership, reason=reason or f"IAM user {iam_user} removed")
-    audited_save(actor=actor, obj=iam_user, action=DELETE, object_type=IAM_USER, reason=reason)
+    audited_delete_with_memberships(actor=actor, obj=iam_user, object_type=IAM_USER, reason=reason,
+                                    removed=f"IAM user {iam_user} removed")
+
+
+def audited_delete_with_memberships(*, actor: Actor, obj, object_type: str, reason: str, removed: str,
+                                    snapshot=None) -> None:
+    """Delete ``obj`` (an account, a role or an IAM user) with its audit row, revoking each of its
+    memberships first, each audited with ``reason`` (or ``removed`` when the change gives none)."""
+    for membership in obj.memberships.select_related("iam_user", "account", "role"):
+        membership_revoke(actor=actor, membership=membership, reason=reason or removed)
+    audited_save(actor=actor, obj=obj, action=DELETE, object_type=object_type, snapshot=snapshot, reason=reason)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from core import limits
 from core.permissions import check_actor
 from core.services import apply_fields
 from core.state_check import check_desired_state
-from memberships.services import membership_revoke
+from memberships.services import audited_delete_with_memberships, membership_revoke
 from roles import identity
 from roles.models import InlinePolicy, RoleDefinition
 
@@ -147,9 +147,8 @@ def role_update(*, actor: Actor, role: RoleDefinition, accounts=None, reason: st
 def role_delete(*, actor: Actor, role: RoleDefinition, reason: str = "") -> None:
     check_actor(actor, "edit")
     role = RoleDefinition.objects.select_for_update().get(pk=role.pk)
-    for membership in role.memberships.select_related("iam_user", "account", "role"):
-        membership_revoke(actor=actor, membership=membership, reason=reason or f"Role {role} removed")
-    audited_save(actor=actor, obj=role, action=DELETE, object_type=ROLE, snapshot=lambda: role_snapshot(role), reason=reason)
+    audited_delete_with_memberships(actor=actor, obj=role, object_type=ROLE, reason=reason, removed=f"Role {role} removed",
+                                    snapshot=lambda: role_snapshot(role))
 
 
 def role_snapshot(role: RoleDefinition) -> dict:

@@ -63,7 +63,7 @@ def _listed_before(name: str, seen: dict[str, str], *, problems: Problems, probl
 
 
 def _user_names(users, *, where: str, problems: Problems) -> list[str]:
-    names, seen = [], set()
+    names, seen = [], {}
     for user in expect_list(users, where=where, problems=problems, empty_allowed=True) or []:
         name = expect_text(user, where=where, problems=problems)
         if name is None:
@@ -73,9 +73,8 @@ def _user_names(users, *, where: str, problems: Problems) -> list[str]:
         except ValidationError as error:
             problems.add_validation_error(where, error)
             continue
-        if name.lower() in seen:
-            problems.add(f"{where}: the user {name} is listed twice (user names are compared without case).")
+        if _listed_before(name, seen, problems=problems,
+                          problem=lambda _: f"{where}: the user {name} is listed twice (user names are compared without case)."):
             continue
-        seen.add(name.lower())
         names.append(name)
     return names

@@ -23,27 +23,10 @@ def parse_user_map(data, *, source: str, problems: Problems) -> list[GroupSpec]:
     if accounts is None:
         return []
     groups = []
-    seen_accounts = {}
-    for account_name, roles in accounts.items():
-        account_name = expect_text(account_name, where=f"{source}, account key {account_name!r}", problems=problems)
-        if account_name is None:
-            continue
-        where = f"{source}, account {account_name}"
-        if _listed_before(account_name, seen_accounts, problems=problems,
-                          problem=lambda earlier: f"{where}: the account is listed twice (also as {earlier}); "
-                                                  "account names are compared without case."):
-            continue
+    for account_name, roles, where in _named_entries(accounts, where=source, kind="account", problems=problems):
         roles = expect_mapping(roles, where=where, problems=problems, empty_allowed=True)
-        seen_roles = {}
-        for role_name, users in (roles or {}).items():
-            role_name = expect_text(role_name, where=f"{where}, role key {role_name!r}", problems=problems)
-            if role_name is None:
-                continue
-            role_where = f"{where}, role {role_name}"
-            if _listed_before(role_name, seen_roles, problems=problems,
-                              problem=lambda earlier: f"{role_where}: the role is listed twice in this account "
-                                                      f"(also as {earlier}); role names are compared without case."):
-                continue
+        for role_name, users, role_where in _named_entries(roles or {}, where=where, kind="role", problems=problems,
+                                                           within=" in this account"):
             user_names = _user_names(users, where=role_where, problems=problems)
             groups.append(
                 GroupSpec(account_name=account_name, role_name=role_name, user_names=user_names, where=role_where)
@@ -51,19 +34,27 @@ def parse_user_map(data, *, source: str, problems: Problems) -> list[GroupSpec]:
     return groups
 
 
-def _listed_before(name: str, seen: dict[str, str], *, problems: Problems, problem) -> bool:
-    """True, after recording ``problem(earlier spelling)``, when ``seen`` already holds ``name`` ignoring case;
-    else False, and ``name`` is now in ``seen``."""
-    earlier = seen.get(name.lower())
-    if earlier is not None:
-        problems.add(problem(earlier))
-        return True
-    seen[name.lower()] = name
-    return False
+def _named_entries(mapping: dict, *, where: str, kind: str, problems: Problems, within: str = ""):
+    """``(name, value, where)`` for each key of ``mapping`` that names a ``kind`` (an account, a role):
+    a key that is not text, or that repeats an earlier one ignoring case, is a problem and is passed over."""
+    seen = {}
+    for key, value in mapping.items():
+        name = expect_text(key, where=f"{where}, {kind} key {key!r}", problems=problems)
+        if name is None:
+            continue
+        entry_where = f"{where}, {kind} {name}"
+        if name.lower() in seen:
+            problems.add(
+                f"{entry_where}: the {kind} is listed twice{within} (also as {seen[name.lower()]}); "
+                f"{kind} names are compared without case."
+            )
+            continue
+        seen[name.lower()] = name
+        yield name, value, entry_where
 
 
 def _user_names(users, *, where: str, problems: Problems) -> list[str]:
-    names, seen = [], {}
+    names, seen = [], set()
     for user in expect_list(users, where=where, problems=problems, empty_allowed=True) or []:
         name = expect_text(user, where=where, problems=problems)
         if name is None:
@@ -73,8 +64,9 @@ def _user_names(users, *, where: str, problems: Problems) -> list[str]:
         except ValidationError as error:
             problems.add_validation_error(where, error)
             continue
-        if _listed_before(name, seen, problems=problems,
-                          problem=lambda _: f"{where}: the user {name} is listed twice (user names are compared without case)."):
+        if name.lower() in seen:
+            problems.add(f"{where}: the user {name} is listed twice (user names are compared without case).")
             continue
+        seen.add(name.lower())
         names.append(name)
     return names

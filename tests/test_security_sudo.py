@@ -13,7 +13,6 @@ from audit.models import AuditEvent
 from core import sudo
 from plans.models import Plan
 from tests.conftest import PASSWORD
-from roles.models import RoleDefinition
 from tests.factories import AccountFactory, MasterAccountFactory, RoleFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,14 +71,16 @@ def test_requesting_a_teardown_plan_asks_and_plans_nothing(stale_editor):
     assert not Plan.objects.exists()
 
 
-def test_removing_an_account_asks_and_removes_nothing(stale_editor, account):
-    url = reverse("accounts:delete", args=[account.pk])
+@pytest.mark.parametrize("kind, reason", [("account", "closed"), ("role", "retired")])
+def test_removing_an_account_or_a_role_asks_and_removes_nothing(stale_editor, account, kind, reason):
+    target = account if kind == "account" else RoleFactory(logical_name="AdminRole")
+    url = reverse(f"{kind}s:delete", args=[target.pk])
     assert _sent_to_confirmation(stale_editor.get(url), url)
 
-    response = stale_editor.post(url, {"reason": "closed"})
+    response = stale_editor.post(url, {"reason": reason})
 
     assert _sent_to_confirmation(response, url)
-    assert AssumableAccount.objects.filter(pk=account.pk).exists()
+    assert type(target).objects.filter(pk=target.pk).exists()
 
 
 def test_after_confirming_the_account_can_be_removed(stale_editor, account):
@@ -89,17 +90,6 @@ def test_after_confirming_the_account_can_be_removed(stale_editor, account):
     assert response.status_code == 302 and response["Location"] == url
     assert stale_editor.post(url, {"reason": "closed"}).status_code == 302
     assert not AssumableAccount.objects.filter(pk=account.pk).exists()
-
-
-def test_removing_a_role_asks_and_removes_nothing(stale_editor, account):
-    role = RoleFactory(logical_name="AdminRole")
-    url = reverse("roles:delete", args=[role.pk])
-    assert _sent_to_confirmation(stale_editor.get(url), url)
-
-    response = stale_editor.post(url, {"reason": "retired"})
-
-    assert _sent_to_confirmation(response, url)
-    assert RoleDefinition.objects.filter(pk=role.pk).exists()
 
 
 def test_creating_or_changing_a_console_user_asks_and_saves_nothing(client_for, people):

@@ -2,14 +2,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from memberships.models import IAMUser, Membership
 from tests.factories import AccountFactory, IAMUserFactory, MembershipFactory, RoleFactory
+from tests.page_access import queries_for
 
 pytestmark = pytest.mark.django_db
 
@@ -515,13 +514,6 @@ def test_matrix_with_a_bad_role_filter_explains_it(client_for, people, world):
 
 
 # ---- SQL queries do not grow with the data --------------------------------------------------
-
-
-def queries_for(client, url, params=None) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, params or {})
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 def grow(world, *, accounts: int, roles: int, users: int):

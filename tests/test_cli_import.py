@@ -2,14 +2,11 @@ import json
 import os
 import subprocess
 import sys
-from io import StringIO
 from pathlib import Path
 
 import pytest
 import yaml
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from accounts.models import AssumableAccount, MasterAccount
 from accounts.services import account_create, master_account_update
@@ -20,6 +17,7 @@ from memberships.models import IAMUser, Membership
 from memberships.services import iam_user_create, memberships_grant
 from roles.models import InlinePolicy, RoleDefinition
 from roles.services import role_create
+from tests.commands import command_refused, rolemodel
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -112,9 +110,7 @@ def files(tmp_path):
 
 
 def run_import(*args) -> str:
-    out = StringIO()
-    call_command("rolemodel", "import", *[str(arg) for arg in args], stdout=out)
-    return out.getvalue()
+    return rolemodel("import", *args)
 
 
 def state_counts() -> dict:
@@ -131,11 +127,7 @@ def state_counts() -> dict:
 
 def refused(*args) -> str:
     """Run an import that must fail; check nothing changed and return the message."""
-    before = state_counts()
-    with pytest.raises(CommandError) as error:
-        run_import(*args)
-    assert state_counts() == before
-    return str(error.value)
+    return command_refused("import", *args, unchanged=state_counts)
 
 
 # --- what a good import does ------------------------------------------------------------------

@@ -96,6 +96,16 @@ def client_for(client):
 
 
 @pytest.fixture
+def stale_editor(client_for, people):
+    """An Editor who signed in, and last gave the password eleven minutes ago (sudo mode asks again)."""
+    from tests.sudo_mode import confirmed_minutes_ago
+
+    client = client_for(people.editor)
+    confirmed_minutes_ago(client, 11)
+    return client
+
+
+@pytest.fixture
 def editor(people, client_for):
     """The test client logged in as eddie (an Editor), with the master account recorded."""
     MasterAccountFactory()

@@ -2,17 +2,35 @@
 the login page, Viewers read and change nothing, users without a console role read nothing, Editors
 open every edit page, and each page refuses the HTTP methods it does not serve.
 
-A test module subclasses :class:`PageAccessTests` as ``Test…`` and gives it its pages, their URLs, a
-``target`` fixture (the object the pages show) and what a refused form would post.
+A test module subclasses :class:`PageAccessTests` as ``Test…`` and gives it its pages, their URLs
+(``url``), the name of the fixture that makes the object the pages show (``target_fixture``) and what a
+refused form would post.
 """
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.state import desired_state
 
 
+def queries_for(client, url: str, params=None) -> int:
+    """How many SQL queries a GET of the page makes (it must answer 200): for the tests that the
+    number does not grow with the data."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
 class PageAccessTests:
     read_pages: list[str] = []
     write_pages: list[str] = []
+    target_fixture: str = ""
+
+    @pytest.fixture
+    def target(self, request):
+        return request.getfixturevalue(self.target_fixture)
 
     def url(self, name: str, target) -> str:
         raise NotImplementedError
@@ -31,11 +49,11 @@ class PageAccessTests:
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
 
-    def test_a_viewer_reads_every_page(self, people, client_for, target, read_page):
-        assert client_for(people.viewer).get(self.url(read_page, target)).status_code == 200
-
-    def test_a_user_without_a_console_role_reads_nothing(self, people, client_for, target, read_page):
-        assert client_for(people.nobody).get(self.url(read_page, target)).status_code == 403
+    @pytest.mark.parametrize("who, method, status", [("viewer", "get", 200), ("nobody", "get", 403), ("editor", "post", 405)],
+                             ids=["a viewer reads every page", "a user without a console role reads nothing",
+                                  "read pages refuse POST"])
+    def test_read_pages(self, people, client_for, target, read_page, who, method, status):
+        assert getattr(client_for(getattr(people, who)), method)(self.url(read_page, target)).status_code == status
 
     def test_a_viewer_may_neither_open_nor_post_an_edit_page(self, people, client_for, target, write_page):
         client = client_for(people.viewer)
@@ -44,13 +62,7 @@ class PageAccessTests:
         assert client.post(self.url(write_page, target), self.refused_post_data()).status_code == 403
         assert desired_state() == before
 
-    def test_an_editor_opens_every_edit_page(self, people, client_for, target, write_page):
-        assert client_for(people.editor).get(self.url(write_page, target)).status_code == 200
-
-    def test_read_pages_refuse_post(self, people, client_for, target, read_page):
-        assert client_for(people.editor).post(self.url(read_page, target)).status_code == 405
-
-    def test_edit_pages_refuse_put_and_delete(self, people, client_for, target, write_page):
-        client = client_for(people.editor)
-        assert client.put(self.url(write_page, target)).status_code == 405
-        assert client.delete(self.url(write_page, target)).status_code == 405
+    @pytest.mark.parametrize("method, status", [("get", 200), ("put", 405), ("delete", 405)],
+                             ids=["an editor opens every edit page", "edit pages refuse PUT", "edit pages refuse DELETE"])
+    def test_an_editor_and_the_edit_pages(self, people, client_for, target, write_page, method, status):
+        assert getattr(client_for(people.editor), method)(self.url(write_page, target)).status_code == status

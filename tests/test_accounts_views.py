@@ -1,13 +1,11 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AssumableAccount, MasterAccount
 from accounts.services import account_update
 from audit.models import AuditEvent
 from tests.factories import AccountFactory, MasterAccountFactory, MembershipFactory, RoleFactory
-from tests.page_access import PageAccessTests
+from tests.page_access import PageAccessTests, queries_for
 from tests.state import desired_state
 
 pytestmark = pytest.mark.django_db
@@ -58,14 +56,8 @@ def account(db):
 
 
 class TestAccountPageAccess(PageAccessTests):
-    read_pages, write_pages = READ_PAGES, WRITE_PAGES
-
-    @pytest.fixture
-    def target(self, account):
-        return account
-
-    def url(self, name, target):
-        return page(name, target)
+    read_pages, write_pages, target_fixture = READ_PAGES, WRITE_PAGES, "account"
+    url = staticmethod(page)
 
     def refused_post_data(self):
         return account_data(reason="sneaky")
@@ -96,23 +88,17 @@ def test_the_list_shows_how_each_account_is_reached_and_its_counts(people, clien
     assert "profile <code>staging</code>" in content
 
 
-def _list_queries(client) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(reverse("accounts:list")).status_code == 200
-    return len(queries)
-
-
 def test_the_list_makes_as_many_queries_for_many_accounts_as_for_one(people, client_for, account):
     client = client_for(people.viewer)
     role = RoleFactory(applies_to_all_accounts=False)
     role.accounts.add(account)
     MembershipFactory(account=account, role=role)
-    few = _list_queries(client)
+    few = queries_for(client, reverse("accounts:list"))
     for _ in range(5):
         other = AccountFactory()
         role.accounts.add(other)
         MembershipFactory(account=other, role=role)
-    assert _list_queries(client) == few
+    assert queries_for(client, reverse("accounts:list")) == few
 
 
 def test_the_detail_shows_the_roles_that_apply_and_their_members(people, client_for, account):

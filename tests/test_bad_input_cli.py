@@ -8,16 +8,14 @@ usage. The file contents themselves are tests/test_bad_input_files.py's subject.
 import os
 import subprocess
 import sys
-from io import StringIO
 from pathlib import Path
 
 import pytest
 import yaml
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from interchange.importing.files import MAX_FILE_BYTES
 from plans.models import Plan
+from tests.commands import command_refused, rolemodel
 from tests.factories import pending_plan
 from tests.test_bad_input_forms import everything
 
@@ -26,20 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
 
 
-def rolemodel(*args) -> str:
-    out, err = StringIO(), StringIO()
-    call_command("rolemodel", *[str(arg) for arg in args], stdout=out, stderr=err)
-    return out.getvalue()
-
-
 def refused(*args) -> str:
     """Run a command that must fail and change nothing; its message."""
-    before = everything()
-    with pytest.raises(CommandError) as raised:
-        rolemodel(*args)
-    assert raised.value.returncode != 0
-    assert everything() == before
-    return str(raised.value)
+    return command_refused(*args, unchanged=everything)
 
 
 @pytest.fixture

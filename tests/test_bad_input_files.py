@@ -9,17 +9,15 @@ expansion bombs. Files that are fine in an unusual way (CRLF, a byte order mark,
 """
 import codecs
 import json
-from io import StringIO
 
 import pytest
 import yaml
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from accounts.models import AssumableAccount
 from core.safe_yaml import MAX_CHARACTERS, MAX_NODES
 from memberships.models import Membership
 from roles.models import RoleDefinition
+from tests.commands import command_refused, rolemodel
 from tests.test_bad_input_forms import everything
 from tests.test_cli_import import ImportFiles, base_config, base_template, base_users, role_resource, trust
 
@@ -31,18 +29,8 @@ def files(tmp_path) -> ImportFiles:
     return ImportFiles(tmp_path)
 
 
-def run(*args) -> str:
-    out = StringIO()
-    call_command("rolemodel", *[str(arg) for arg in args], stdout=out)
-    return out.getvalue()
-
-
 def refused(*args) -> str:
-    before = everything()
-    with pytest.raises(CommandError) as raised:
-        run(*args)
-    assert everything() == before
-    return str(raised.value)
+    return command_refused(*args, unchanged=everything)
 
 
 def import_refused(files: ImportFiles, **texts) -> str:
@@ -97,7 +85,7 @@ def test_utf8_with_a_byte_order_mark_imports(files):
     for path in (config_path, files.directory / "roles.cf", users_path):
         write_bytes(path, codecs.BOM_UTF8 + path.read_bytes())
 
-    run("import", config_path, "--users", users_path)
+    rolemodel("import", config_path, "--users", users_path)
 
     assert ("prod", "AdminRole", "carol") in imported()[2]
 
@@ -123,7 +111,7 @@ def test_windows_and_old_mac_line_endings_import_like_unix_ones(files, line_end)
         users_text=yaml.safe_dump(base_users()).replace("\n", line_end),
     )
 
-    run("import", config_path, "--users", users_path)
+    rolemodel("import", config_path, "--users", users_path)
 
     assert imported() == (
         [("cdn", ""), ("prod", "")],
@@ -138,7 +126,7 @@ def test_tabs_inside_text_and_json_indented_with_tabs_import(files):
     files.template["Resources"]["AdminRole"]["Properties"]["Description"] = "Admin\taccess"
     config_path, users_path = files.write(template_text=json.dumps(files.template, indent="\t"))
 
-    run("import", config_path, "--users", users_path)
+    rolemodel("import", config_path, "--users", users_path)
 
     assert ("prod", "Production\tEU\nsecond line") in imported()[0]
     assert ("AdminRole", "Admin\taccess") in imported()[1]

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from cli.capabilities import REQUIRED
 from cli.subcommands import SUBCOMMANDS
 from integrations import aws
 from plans.models import Job, Plan
+from tests.commands import command_refused
 from tests.factories import pending_plan
 from tests.test_bad_input_forms import everything
 from tests.test_cli_import import ORIGINAL
@@ -48,12 +48,7 @@ def no_aws(monkeypatch):
 
 
 def refused(*args) -> str:
-    before = everything()
-    with pytest.raises(CommandError) as raised:
-        call_command("rolemodel", *[str(arg) for arg in args], stdout=StringIO(), stderr=StringIO())
-    assert raised.value.returncode != 0
-    assert everything() == before
-    return str(raised.value)
+    return command_refused(*args, unchanged=everything)
 
 
 def test_import_as_a_viewer_is_refused_and_imports_nothing(people, no_aws):

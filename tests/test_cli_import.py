@@ -2,14 +2,11 @@ import json
 import os
 import subprocess
 import sys
-from io import StringIO
 from pathlib import Path
 
 import pytest
 import yaml
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from accounts.models import AssumableAccount, MasterAccount
 from accounts.services import account_create, master_account_update
@@ -20,6 +17,7 @@ from memberships.models import IAMUser, Membership
 from memberships.services import iam_user_create, memberships_grant
 from roles.models import InlinePolicy, RoleDefinition
 from roles.services import role_create
+from tests.commands import command_refused, rolemodel
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -112,9 +110,7 @@ def files(tmp_path):
 
 
 def run_import(*args) -> str:
-    out = StringIO()
-    call_command("rolemodel", "import", *[str(arg) for arg in args], stdout=out)
-    return out.getvalue()
+    return rolemodel("import", *args)
 
 
 def state_counts() -> dict:
@@ -131,11 +127,7 @@ def state_counts() -> dict:
 
 def refused(*args) -> str:
     """Run an import that must fail; check nothing changed and return the message."""
-    before = state_counts()
-    with pytest.raises(CommandError) as error:
-        run_import(*args)
-    assert state_counts() == before
-    return str(error.value)
+    return command_refused("import", *args, unchanged=state_counts)
 
 
 # --- what a good import does ------------------------------------------------------------------
@@ -412,35 +404,24 @@ def test_malformed_json_in_the_template_is_refused_with_line_and_column():
     assert f"{BAD / 'malformed_roles.cf'}, line 11, column 13" in message
 
 
-def test_a_binary_file_is_refused(files):
+@pytest.mark.parametrize("users_file, expected", [
+    ("binary_users.yml", ["binary_users.yml, line 4: this is a binary file"]),
+    ("latin1_users.yml", ["latin1_users.yml, line 4: not UTF-8 text (byte 0xe9)"]),
+    ("alias_bomb_users.yml", ["alias_bomb_users.yml, line", "too many aliases"]),
+    ("duplicate_key_users.yml",
+     ["duplicate_key_users.yml, line 8, column 1: the key “prod” is given twice (first on line 2)"]),
+], ids=["a binary file", "a file that is not UTF-8", "a YAML alias bomb", "a key given twice, with both lines"])
+def test_a_bad_users_file_is_refused(files, users_file, expected):
     config_path, _ = files.write()
-    message = refused(config_path, "--users", BAD / "binary_users.yml")
-    assert "binary_users.yml, line 4: this is a binary file" in message
-
-
-def test_a_file_that_is_not_utf8_is_refused(files):
-    config_path, _ = files.write()
-    message = refused(config_path, "--users", BAD / "latin1_users.yml")
-    assert "latin1_users.yml, line 4: not UTF-8 text (byte 0xe9)" in message
+    message = refused(config_path, "--users", BAD / users_file)
+    for text in expected:
+        assert text in message
 
 
 def test_a_file_over_the_size_limit_is_refused(files):
     config_path, users_path = files.write()
     users_path.write_text("# padding\n" * (MAX_FILE_BYTES // 10 + 1))
     assert "users.yml is larger than 5 MB" in refused(config_path, "--users", users_path)
-
-
-def test_a_yaml_alias_bomb_is_refused(files):
-    config_path, _ = files.write()
-    message = refused(config_path, "--users", BAD / "alias_bomb_users.yml")
-    assert "alias_bomb_users.yml, line" in message
-    assert "too many aliases" in message
-
-
-def test_a_key_given_twice_is_refused_with_both_lines(files):
-    config_path, _ = files.write()
-    message = refused(config_path, "--users", BAD / "duplicate_key_users.yml")
-    assert "duplicate_key_users.yml, line 8, column 1: the key “prod” is given twice (first on line 2)" in message
 
 
 def test_an_empty_config_is_refused(files):

@@ -2,14 +2,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from memberships.models import IAMUser, Membership
 from tests.factories import AccountFactory, IAMUserFactory, MembershipFactory, RoleFactory
+from tests.page_access import queries_for
 
 pytestmark = pytest.mark.django_db
 
@@ -88,13 +87,10 @@ def test_anonymous_post_is_sent_to_login_and_changes_nothing(client, world, name
 
 
 @pytest.mark.parametrize("name,with_pk", READ_PAGES)
-def test_viewer_reads_every_page(client_for, people, world, name, with_pk):
-    assert client_for(people.viewer).get(url_for(name, world, with_pk)).status_code == 200
-
-
-@pytest.mark.parametrize("name,with_pk", READ_PAGES)
-def test_a_console_user_without_a_role_cannot_read(client_for, people, world, name, with_pk):
-    assert client_for(people.nobody).get(url_for(name, world, with_pk)).status_code == 403
+@pytest.mark.parametrize("who, method, status", [("viewer", "get", 200), ("nobody", "get", 403), ("editor", "post", 405)],
+                         ids=["a viewer reads", "a console user without a role cannot read", "POST is refused"])
+def test_read_pages(client_for, people, world, name, with_pk, who, method, status):
+    assert getattr(client_for(getattr(people, who)), method)(url_for(name, world, with_pk)).status_code == status
 
 
 @pytest.mark.parametrize("name,with_pk", EDIT_FORMS)
@@ -108,21 +104,12 @@ def test_viewer_cannot_open_or_submit_edit_forms(client_for, people, world, name
 
 
 @pytest.mark.parametrize("name,target", POST_ONLY)
-def test_viewer_cannot_remove(client_for, people, world, name, target):
+@pytest.mark.parametrize("who, method, status", [("viewer", "post", 403), ("editor", "get", 405)],
+                         ids=["a viewer cannot remove", "GET is refused"])
+def test_removals_refuse_and_change_nothing(client_for, people, world, name, target, who, method, status):
     before = state()
-    assert client_for(people.viewer).post(post_only_url(name, target, world), {"reason": "x"}).status_code == 403
-    assert state() == before
-
-
-@pytest.mark.parametrize("name,with_pk", READ_PAGES)
-def test_read_pages_refuse_post(client_for, people, world, name, with_pk):
-    assert client_for(people.editor).post(url_for(name, world, with_pk)).status_code == 405
-
-
-@pytest.mark.parametrize("name,target", POST_ONLY)
-def test_removals_refuse_get(client_for, people, world, name, target):
-    before = state()
-    assert client_for(people.editor).get(post_only_url(name, target, world)).status_code == 405
+    data = {"reason": "x"} if method == "post" else None
+    assert getattr(client_for(getattr(people, who)), method)(post_only_url(name, target, world), data).status_code == status
     assert state() == before
 
 
@@ -527,13 +514,6 @@ def test_matrix_with_a_bad_role_filter_explains_it(client_for, people, world):
 
 
 # ---- SQL queries do not grow with the data --------------------------------------------------
-
-
-def queries_for(client, url, params=None) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, params or {})
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 def grow(world, *, accounts: int, roles: int, users: int):

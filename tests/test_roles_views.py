@@ -1,8 +1,6 @@
 import json
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -10,7 +8,7 @@ from core import limits
 from roles.models import InlinePolicy, RoleDefinition
 from roles.services import policy_create, policy_delete, role_update
 from tests.factories import READ_ONLY, AccountFactory, MasterAccountFactory, MembershipFactory, PolicyFactory, RoleFactory, role_form_data
-from tests.page_access import PageAccessTests
+from tests.page_access import PageAccessTests, queries_for
 from tests.state import desired_state
 
 pytestmark = pytest.mark.django_db
@@ -47,14 +45,8 @@ def role_data(**overrides):
 
 
 class TestRolePageAccess(PageAccessTests):
-    read_pages, write_pages = READ_PAGES, WRITE_PAGES
-
-    @pytest.fixture
-    def target(self, role):
-        return role
-
-    def url(self, name, target):
-        return page(name, target)
+    read_pages, write_pages, target_fixture = READ_PAGES, WRITE_PAGES, "role"
+    url = staticmethod(page)
 
     def refused_post_data(self):
         return {**role_data(), "name": "X", "document": json.dumps(READ_ONLY), "reason": "r"}
@@ -85,22 +77,16 @@ def test_the_list_shows_each_roles_settings_and_counts(people, client_for, role)
     assert "not required" in content and "7200 s" in content
 
 
-def _list_queries(client) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(reverse("roles:list")).status_code == 200
-    return len(queries)
-
-
 def test_the_list_makes_as_many_queries_for_many_roles_as_for_one(people, client_for, role):
     client = client_for(people.viewer)
-    few = _list_queries(client)
+    few = queries_for(client, reverse("roles:list"))
     account = AccountFactory()
     for _ in range(5):
         restricted = RoleFactory(applies_to_all_accounts=False)
         restricted.accounts.add(account, AccountFactory())
         PolicyFactory(role=restricted)
         MembershipFactory(account=account, role=restricted)
-    assert _list_queries(client) == few
+    assert queries_for(client, reverse("roles:list")) == few
 
 
 def test_the_detail_shows_policies_as_json_with_their_size(people, client_for, role):

@@ -3,7 +3,6 @@ user (who may then approve, or manage users) ask for the password again unless i
 last ten minutes (signing in counts); the confirmation page only ever sends people back into this site.
 """
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
@@ -13,36 +12,16 @@ from audit.models import AuditEvent
 from core import sudo
 from plans.models import Plan
 from tests.conftest import PASSWORD
-from roles.models import RoleDefinition
 from tests.factories import AccountFactory, MasterAccountFactory, RoleFactory
+from tests.sudo_mode import confirm, confirmed_minutes_ago, sent_to_confirmation
 
 pytestmark = pytest.mark.django_db
-
-
-def _confirmed_minutes_ago(client, minutes: float) -> None:
-    session = client.session
-    session[sudo.SESSION_KEY] = time.time() - minutes * 60
-    session.save()
-
-
-def _sent_to_confirmation(response, next_url: str) -> bool:
-    location = urlsplit(response["Location"])
-    return response.status_code == 302 and location.path == reverse("core:sudo") and \
-        parse_qs(location.query) == {"next": [next_url]}
 
 
 @pytest.fixture
 def account(db):
     MasterAccountFactory()
     return AccountFactory(name="prod")
-
-
-@pytest.fixture
-def stale_editor(client_for, people):
-    """An Editor who signed in, and last gave the password eleven minutes ago."""
-    client = client_for(people.editor)
-    _confirmed_minutes_ago(client, 11)
-    return client
 
 
 # ---- what asks -----------------------------------------------------------------------------
@@ -56,63 +35,53 @@ def test_signing_in_counts_as_a_recent_confirmation(client_for, people, account)
 
 def test_a_confirmation_is_good_for_ten_minutes(client_for, people):
     client = client_for(people.editor)
-    _confirmed_minutes_ago(client, 9)
+    confirmed_minutes_ago(client, 9)
     assert client.get(reverse("plans:teardown")).status_code == 200
 
 
 def test_the_teardown_page_asks_for_the_password_after_ten_minutes(stale_editor):
     response = stale_editor.get(reverse("plans:teardown"))
-    assert _sent_to_confirmation(response, reverse("plans:teardown"))
+    assert sent_to_confirmation(response, reverse("plans:teardown"))
 
 
 def test_requesting_a_teardown_plan_asks_and_plans_nothing(stale_editor):
     response = stale_editor.post(reverse("plans:create"), {"teardown": "on"})
 
-    assert _sent_to_confirmation(response, reverse("plans:teardown"))
+    assert sent_to_confirmation(response, reverse("plans:teardown"))
     assert not Plan.objects.exists()
 
 
-def test_removing_an_account_asks_and_removes_nothing(stale_editor, account):
-    url = reverse("accounts:delete", args=[account.pk])
-    assert _sent_to_confirmation(stale_editor.get(url), url)
+@pytest.mark.parametrize("kind, reason", [("account", "closed"), ("role", "retired")])
+def test_removing_an_account_or_a_role_asks_and_removes_nothing(stale_editor, account, kind, reason):
+    target = account if kind == "account" else RoleFactory(logical_name="AdminRole")
+    url = reverse(f"{kind}s:delete", args=[target.pk])
+    assert sent_to_confirmation(stale_editor.get(url), url)
 
-    response = stale_editor.post(url, {"reason": "closed"})
+    response = stale_editor.post(url, {"reason": reason})
 
-    assert _sent_to_confirmation(response, url)
-    assert AssumableAccount.objects.filter(pk=account.pk).exists()
+    assert sent_to_confirmation(response, url)
+    assert type(target).objects.filter(pk=target.pk).exists()
 
 
 def test_after_confirming_the_account_can_be_removed(stale_editor, account):
     url = reverse("accounts:delete", args=[account.pk])
-    response = stale_editor.post(reverse("core:sudo"), {"password": PASSWORD, "next": url})
+    confirm(stale_editor, url)
 
-    assert response.status_code == 302 and response["Location"] == url
     assert stale_editor.post(url, {"reason": "closed"}).status_code == 302
     assert not AssumableAccount.objects.filter(pk=account.pk).exists()
 
 
-def test_removing_a_role_asks_and_removes_nothing(stale_editor, account):
-    role = RoleFactory(logical_name="AdminRole")
-    url = reverse("roles:delete", args=[role.pk])
-    assert _sent_to_confirmation(stale_editor.get(url), url)
-
-    response = stale_editor.post(url, {"reason": "retired"})
-
-    assert _sent_to_confirmation(response, url)
-    assert RoleDefinition.objects.filter(pk=role.pk).exists()
-
-
 def test_creating_or_changing_a_console_user_asks_and_saves_nothing(client_for, people):
     admin = client_for(people.admin)
-    _confirmed_minutes_ago(admin, 11)
+    confirmed_minutes_ago(admin, 11)
     create = reverse("console:console_user_create")
     edit = reverse("console:console_user_edit", args=[people.viewer.pk])
     promote = {"username": people.viewer.username, "email": "", "groups": ["Approver"], "password": "", "is_active": "on"}
 
-    assert _sent_to_confirmation(admin.get(create), create)
-    assert _sent_to_confirmation(admin.post(create, {**promote, "username": "mallory",
+    assert sent_to_confirmation(admin.get(create), create)
+    assert sent_to_confirmation(admin.post(create, {**promote, "username": "mallory",
                                                      "password": "a long enough passphrase"}), create)
-    assert _sent_to_confirmation(admin.post(edit, promote), edit)
+    assert sent_to_confirmation(admin.post(edit, promote), edit)
 
     assert not people.viewer.groups.filter(name="Approver").exists()
     assert not people.viewer.__class__.objects.filter(username="mallory").exists()
@@ -144,7 +113,7 @@ def test_a_wrong_password_is_refused_recorded_and_confirms_nothing(stale_editor,
     event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
     assert (event.actor_name, event.reason) == ("eddie", "password confirmation failed")
     assert "not-my-password" not in str(AuditEvent.objects.filter(pk=event.pk).values().get())
-    assert _sent_to_confirmation(stale_editor.get(reverse("plans:teardown")), reverse("plans:teardown"))
+    assert sent_to_confirmation(stale_editor.get(reverse("plans:teardown")), reverse("plans:teardown"))
 
 
 @pytest.mark.parametrize("data", [{"password": ""}, {}])
@@ -161,7 +130,7 @@ def test_repeated_wrong_passwords_lock_the_confirmation_like_a_login(stale_edito
     assert stale_editor.post(reverse("core:sudo"), {"password": "guess"}).status_code == 429
     locked = stale_editor.post(reverse("core:sudo"), {"password": PASSWORD})
     assert locked.status_code == 429 and "Sign-in locked" in locked.content.decode()
-    assert _sent_to_confirmation(stale_editor.get(reverse("plans:teardown")), reverse("plans:teardown"))
+    assert sent_to_confirmation(stale_editor.get(reverse("plans:teardown")), reverse("plans:teardown"))
 
 
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/path", "javascript:alert(1)", ""])

@@ -3,44 +3,17 @@ removing a membership, disabling an account and narrowing the accounts a role ap
 password again unless it was given in the last ten minutes; nothing changes (and no audit row is
 written) until it is, and the same request works once it is.
 """
-import time
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 from django.urls import reverse
 
 from accounts.models import AssumableAccount
 from audit.models import AuditEvent
-from core import sudo
 from memberships.models import IAMUser, Membership
 from roles.models import InlinePolicy, RoleDefinition
-from tests.conftest import PASSWORD
-from tests.factories import (
-    AccountFactory,
-    IAMUserFactory,
-    MasterAccountFactory,
-    MembershipFactory,
-    PolicyFactory,
-    RoleFactory,
-    role_form_data,
-)
+from tests.factories import AccountFactory, IAMUserFactory, MasterAccountFactory, MembershipFactory, PolicyFactory, RoleFactory, role_form_data
+from tests.sudo_mode import confirm, sent_to_confirmation
 
 pytestmark = pytest.mark.django_db
-
-
-def _sent_to_confirmation(response, next_url: str) -> bool:
-    location = urlsplit(response["Location"])
-    return response.status_code == 302 and location.path == reverse("core:sudo") and \
-        parse_qs(location.query) == {"next": [next_url]}
-
-
-@pytest.fixture
-def stale_editor(client_for, people):
-    client = client_for(people.editor)
-    session = client.session
-    session[sudo.SESSION_KEY] = time.time() - 11 * 60
-    session.save()
-    return client
 
 
 @pytest.fixture
@@ -49,11 +22,6 @@ def world(db):
     prod, dev = AccountFactory(name="prod"), AccountFactory(name="dev")
     role = RoleFactory(logical_name="Admin")
     return {"prod": prod, "dev": dev, "role": role}
-
-
-def _confirm(client, next_url: str) -> None:
-    response = client.post(reverse("core:sudo"), {"password": PASSWORD, "next": next_url})
-    assert response.status_code == 302 and response["Location"] == next_url
 
 
 def _audit_rows() -> int:
@@ -65,11 +33,11 @@ def test_deleting_a_policy_asks_first_then_works(stale_editor, world):
     url = reverse("roles:policy_delete", args=[world["role"].pk, policy.pk])
     rows = _audit_rows()
 
-    assert _sent_to_confirmation(stale_editor.get(url), url)
-    assert _sent_to_confirmation(stale_editor.post(url, {"reason": "unused"}), url)
+    assert sent_to_confirmation(stale_editor.get(url), url)
+    assert sent_to_confirmation(stale_editor.post(url, {"reason": "unused"}), url)
     assert InlinePolicy.objects.filter(pk=policy.pk).exists() and _audit_rows() == rows
 
-    _confirm(stale_editor, url)
+    confirm(stale_editor, url)
     assert stale_editor.post(url, {"reason": "unused"}).status_code == 302
     assert not InlinePolicy.objects.filter(pk=policy.pk).exists()
 
@@ -81,11 +49,11 @@ def test_deleting_an_iam_user_asks_first_then_works(stale_editor, world):
     back = reverse("memberships:iam_user_detail", args=[iam_user.pk])
     rows = _audit_rows()
 
-    assert _sent_to_confirmation(stale_editor.post(url, {"reason": "left"}), back)
+    assert sent_to_confirmation(stale_editor.post(url, {"reason": "left"}), back)
     assert IAMUser.objects.filter(pk=iam_user.pk).exists() and Membership.objects.count() == 1
     assert _audit_rows() == rows
 
-    _confirm(stale_editor, back)
+    confirm(stale_editor, back)
     assert stale_editor.post(url, {"reason": "left"}).status_code == 302
     assert not IAMUser.objects.filter(pk=iam_user.pk).exists()
 
@@ -96,11 +64,11 @@ def test_removing_a_membership_asks_first_and_comes_back_to_the_page_of_the_butt
     page = reverse("memberships:iam_user_detail", args=[grant.iam_user.pk])
     rows = _audit_rows()
 
-    assert _sent_to_confirmation(stale_editor.post(url, {"reason": "left", "next": page}), page)
-    assert _sent_to_confirmation(stale_editor.post(url, {"reason": "left", "next": "foo"}), reverse("memberships:list"))
+    assert sent_to_confirmation(stale_editor.post(url, {"reason": "left", "next": page}), page)
+    assert sent_to_confirmation(stale_editor.post(url, {"reason": "left", "next": "foo"}), reverse("memberships:list"))
     assert Membership.objects.filter(pk=grant.pk).exists() and _audit_rows() == rows
 
-    _confirm(stale_editor, page)
+    confirm(stale_editor, page)
     assert stale_editor.post(url, {"reason": "left", "next": page})["Location"] == page
     assert not Membership.objects.filter(pk=grant.pk).exists()
 
@@ -119,9 +87,9 @@ def test_disabling_an_account_asks_first_then_works(stale_editor, world):
 
     response = stale_editor.post(url, _account_data(account, enabled=None))
 
-    assert _sent_to_confirmation(response, url)
+    assert sent_to_confirmation(response, url)
     assert AssumableAccount.objects.get(pk=account.pk).enabled and _audit_rows() == rows
-    _confirm(stale_editor, url)
+    confirm(stale_editor, url)
     assert stale_editor.post(url, _account_data(account, enabled=None)).status_code == 302
     assert not AssumableAccount.objects.get(pk=account.pk).enabled
 
@@ -141,10 +109,10 @@ def test_narrowing_a_role_from_all_accounts_asks_first_then_works(stale_editor, 
     narrowed = role_form_data(applies_to_all_accounts=None, accounts=[world["prod"].pk])
     rows = _audit_rows()
 
-    assert _sent_to_confirmation(stale_editor.post(url, narrowed), url)
+    assert sent_to_confirmation(stale_editor.post(url, narrowed), url)
     assert RoleDefinition.objects.get(pk=role.pk).applies_to_all_accounts and _audit_rows() == rows
 
-    _confirm(stale_editor, url)
+    confirm(stale_editor, url)
     assert stale_editor.post(url, narrowed).status_code == 302
     assert not RoleDefinition.objects.get(pk=role.pk).applies_to_all_accounts
 
@@ -161,7 +129,7 @@ def test_taking_one_account_away_from_a_role_asks_but_adding_one_does_not(stale_
     assert set(RoleDefinition.objects.get(pk=role.pk).accounts.all()) == {world["prod"], world["dev"]}
 
     swapped = role_form_data(applies_to_all_accounts=None, accounts=[world["dev"].pk])
-    assert _sent_to_confirmation(stale_editor.post(url, swapped), url)
+    assert sent_to_confirmation(stale_editor.post(url, swapped), url)
     assert set(RoleDefinition.objects.get(pk=role.pk).accounts.all()) == {world["prod"], world["dev"]}
 
     assert stale_editor.post(url, role_form_data()).status_code == 302  # back to all accounts: widening

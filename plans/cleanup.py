@@ -53,7 +53,7 @@ def discard_account_change_sets(entries: list[dict], *, only_unexecuted: bool = 
         counter = aws.CallCounter()
         try:
             # The change set's own ARN names the account it lives in: delete only there.
-            expected = targets.account_id_from_arn(entry["change_set_id"]) or entry.get("account_id", "")
+            expected = aws.account_id_from_arn(entry["change_set_id"]) or entry.get("account_id", "")
             try:
                 targets.verify_reached(access, counter, expected=expected, outcome="nothing was deleted")
             except targets.WrongAccount as error:

@@ -100,9 +100,6 @@ def plan_targets(plan) -> dict:
     }
 
 
-account_id_from_arn = aws.account_id_from_arn
-
-
 def mismatch(*, label: str, reached: str, expected: str, outcome: str, expected_as: str = "the plan was made for") -> str:
     """The message when credentials reached another account than ``expected``; "" when they did not."""
     if reached and reached == expected:

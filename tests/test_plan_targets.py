@@ -20,6 +20,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from accounts.services import account_update, master_account_update
 from audit.services import Actor
 from cli.workflow import plan_payload
+from integrations import aws
 from plans import cleanup, desired, live, services, targets
 from plans.models import Job, JobStep, Plan
 from tests.factories import AccountFactory, MasterAccountFactory
@@ -242,7 +243,7 @@ def test_the_change_set_clean_up_deletes_nothing_through_a_profile_that_reaches_
 ):
     plan = plan_now(eddie)
     change_sets = {entry["name"]: entry["change_set_id"] for entry in plan.accounts}
-    assert targets.account_id_from_arn(change_sets["sandbox"]) == ACCOUNTS["sandbox"]
+    assert aws.account_id_from_arn(change_sets["sandbox"]) == ACCOUNTS["sandbox"]
     services.plan_reject(actor=Actor.from_user(people.approver), plan=plan, comment="not now")
     pinned_world.repoint("sandbox", to="prod")
 

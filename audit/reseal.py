@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from audit.chain import GENESIS, KEYED, LEGACY, ROW_COLUMNS, default_heads_file, keyed_link_hash, rows_in_order, verify_chain
+from audit.chain import GENESIS, KEYED, LEGACY, default_heads_file, keyed_link_hash, rows_in_order, verify_chain
 from audit.keys import audit_key
 from audit.models import AuditChainHead, AuditEvent, AuditHeadPublication
 from audit.services import Actor, audit_record
@@ -50,7 +50,7 @@ def reseal_legacy_chain(*, actor: Actor, chunk_size: int = RESEAL_CHUNK_SIZE) ->
                                           f"that. {report.message}")
         legacy_head, previous, count = head.row_hash, GENESIS, 0
         batch = []
-        for values in rows_in_order(chunk_size=chunk_size, columns=ROW_COLUMNS):
+        for values in rows_in_order(chunk_size=chunk_size):
             values = {**values, "chain_version": KEYED, "previous_hash": previous}
             previous = keyed_link_hash(values, key=key)
             batch.append(AuditEvent(id=values["id"], chain_version=KEYED, previous_hash=values["previous_hash"], row_hash=previous))

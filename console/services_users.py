@@ -55,7 +55,8 @@ def _is_privileged(user: User) -> bool:
     return user.is_superuser or user.is_staff
 
 
-def _privilege_refusal(acting: User | None, target: User | None, *, added_groups, password: str) -> str:
+def _privilege_refusal(acting: User | None, target: User | None, *, added_groups, password: str,
+                       target_groups=()) -> str:
     if acting is None:
         return ""
     if target is not None and _is_privileged(target) and not acting.is_superuser:
@@ -64,8 +65,7 @@ def _privilege_refusal(acting: User | None, target: User | None, *, added_groups
         if not can_grant(acting, group):
             return f"You cannot give the {group} group: you do not hold it yourself."
     if password and target is not None and target.pk != acting.pk:
-        beyond = sorted(group for group in target.groups.values_list("name", flat=True)
-                        if group in CONSOLE_GROUPS and not can_grant(acting, group))
+        beyond = sorted(group for group in target_groups if group in CONSOLE_GROUPS and not can_grant(acting, group))
         if beyond:
             # Knowing their password would give the actor those groups after all.
             return (f"{target.username} holds {', '.join(beyond)}, which you do not hold; "
@@ -84,8 +84,7 @@ def _clean_username(username: str, *, user: User | None) -> str:
     return name
 
 
-def _refuse_removing_the_last_admin(user: User, *, stays_admin: bool) -> None:
-    was_admin = user.is_active and user.groups.filter(name=ADMIN).exists()
+def _refuse_removing_the_last_admin(user: User, *, was_admin: bool, stays_admin: bool) -> None:
     if was_admin and not stays_admin:
         if not User.objects.filter(groups__name=ADMIN, is_active=True).exclude(pk=user.pk).exists():
             raise ValidationError(
@@ -130,12 +129,14 @@ def console_user_update(
     user = User.objects.select_for_update().get(pk=console_user.pk)
     before = console_user_snapshot(user)
     added_groups = set(groups) - set(before["groups"])
-    refusal = _privilege_refusal(acting, user, added_groups=added_groups, password=password)
+    refusal = _privilege_refusal(acting, user, added_groups=added_groups, password=password,
+                                 target_groups=before["groups"])
     if refusal:
         raise ValidationError(refusal)
     if acting is not None and user.pk == acting.pk and (not is_active or ADMIN not in groups) and not user.is_superuser:
         raise ValidationError("You cannot remove your own Admin role or deactivate yourself; ask another Admin.")
-    _refuse_removing_the_last_admin(user, stays_admin=is_active and ADMIN in groups)
+    _refuse_removing_the_last_admin(user, was_admin=user.is_active and ADMIN in before["groups"],
+                                    stays_admin=is_active and ADMIN in groups)
     new_username = _clean_username(username, user=user)
     user.username, user.email, user.is_active = new_username, email, is_active
     if password:

@@ -122,6 +122,13 @@ def group_name(account_name: str, role_logical_name: str) -> str:
     return f"{account_name}.{role_logical_name}"
 
 
+def group_parts(group: str) -> tuple[str, str]:
+    """(account name, role logical name) of a group named by :func:`group_name`. A logical id has no
+    dot (it is alphanumeric) but an account name may: split at the last one."""
+    account, _, role = group.rpartition(".")
+    return account, role
+
+
 def validate_group_name(account_name: str, role_logical_name: str) -> None:
     name = group_name(account_name, role_logical_name)
     if len(name) > GROUP_NAME_MAX:

@@ -47,6 +47,7 @@ UNREACHABLE_ERRORS = (botocore.exceptions.ConnectTimeoutError, botocore.exceptio
 # only for this code.
 MISSING_STACK_CODE = "ValidationError"
 MISSING_STACK_WORDS = "does not exist"
+MISSING_CHANGE_SET_CODES = ("ChangeSetNotFound", "ChangeSetNotFoundException")
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ class AwsError(Exception):
 def is_missing_stack(error: AwsError) -> bool:
     """True when AWS answered that the stack does not exist (see ``MISSING_STACK_CODE``)."""
     return error.code == MISSING_STACK_CODE and MISSING_STACK_WORDS in error.aws_message
+
+
+def is_missing_change_set(error: AwsError) -> bool:
+    return error.code in MISSING_CHANGE_SET_CODES
 
 
 @dataclass(frozen=True)
@@ -425,7 +430,7 @@ def change_set_delete(access: AccountAccess, counter: CallCounter, *, change_set
     try:
         _call(client(access, "cloudformation", counter), "delete_change_set", access.label, ChangeSetName=change_set_id)
     except AwsError as error:
-        if error.code not in ("ChangeSetNotFound", "ChangeSetNotFoundException"):
+        if not is_missing_change_set(error):
             raise
 
 

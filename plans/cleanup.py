@@ -77,7 +77,7 @@ def _change_set_execution_status(access, counter, change_set_id: str) -> str:
     try:
         execution_status, _ = aws.change_set_status(access, counter, change_set_id=change_set_id)
     except aws.AwsError as error:
-        if "ChangeSetNotFound" not in error.code:
+        if not aws.is_missing_change_set(error):
             raise
         return "GONE"
     return execution_status

@@ -18,10 +18,6 @@ def unified_diff(before, after, *, name: str) -> str:
     )
 
 
-def canonical(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
 def resource_changes(live_template: dict | None, desired_template: dict | None, *,
                      renames: dict[str, str] | None = None) -> list[dict]:
     """Per logical id that differs by meaning: added, removed or changed, with the type, a unified

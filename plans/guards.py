@@ -16,6 +16,7 @@ A teardown is never blocked here: removing everything is what it is for.
 from accounts.models import AssumableAccount
 from audit.models import AuditEvent
 from audit.selectors import membership_removals
+from core import limits
 from plans import replacement
 from plans.document import Block, block
 from roles import identity
@@ -123,13 +124,8 @@ def group_removal_blocks(master_plan: dict, confirmations: dict[str, dict]) -> l
     return blocks
 
 
-def _parts(group: str) -> tuple[str, str]:
-    account, _, role = group.rpartition(".")
-    return account, role
-
-
 def _removal_explained(group: dict, confirmations: dict[str, dict]) -> bool:
-    account, role = _parts(group["group"])
+    account, role = limits.group_parts(group["group"])
     audit = AuditEvent.objects.all()
     if audit.filter(object_type="role", action="delete", object_repr=role).exists():
         return True
@@ -142,7 +138,7 @@ def _removal_explained(group: dict, confirmations: dict[str, dict]) -> bool:
 
 
 def _group_message(group: dict, revoked: dict) -> str:
-    account, role = _parts(group["group"])
+    account, role = limits.group_parts(group["group"])
     members = ", ".join(group["members"])
     known = RoleDefinition.objects.filter(logical_name=role).exists() and AssumableAccount.objects.filter(name=account).exists()
     if not known:

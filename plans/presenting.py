@@ -51,8 +51,7 @@ def _group_parts(plan, group: str) -> tuple[str, str]:
     spec = (plan.desired_state or {}).get("groups", {}).get(group)
     if spec:
         return spec["account"], spec["role"]
-    account, _, role = group.partition(".")
-    return account, role
+    return limits.group_parts(group)
 
 
 def _unknown(plan, entry: dict) -> bool:

@@ -73,7 +73,7 @@ def pair_replaced_roles(changes: list[dict], renames: dict[str, str] | None = No
                  and template_properties(c.get("before"))["RoleName"].lower() == name.lower()),
                 None,
             )
-        if old_id is None or old_id not in removed:
+        if old_id is None:
             continue
         old = removed.pop(old_id)
         added["replacement"] = old["replacement"] = True

@@ -31,6 +31,11 @@ class StackRead:
     from_record: bool = False
     role_names: dict | None = None
 
+    @property
+    def gone(self) -> bool:
+        """No stack, or one without a template (deleted, or only a CREATE change set under review)."""
+        return self.live is None or self.live.status in NO_TEMPLATE_STATUSES
+
 
 def _busy(status: str) -> bool:
     # Mid-operation the template and resources are in flux, and the last-updated time will not
@@ -48,7 +53,7 @@ def read_stack(
     3. Otherwise GetTemplate, and, unless the stack is busy, its roles (ListStackResources, paginated).
     """
     live = aws.stack_status(access, counter, stack_name=stack_name)
-    if live is None or live.status in NO_TEMPLATE_STATUSES:
+    if StackRead(live=live).gone:
         return StackRead(live=live)
     if record is not None and record.is_current(
         stack_name=stack_name, stack_id=live.stack_id, stack_status=live.status, last_updated=live.last_updated
@@ -65,8 +70,8 @@ def read_stack(
 def store(*, account: AssumableAccount, stack_name: str, read: StackRead) -> None:
     """Keep what ``read`` found: a fresh read replaces the record, a stack that is gone drops it."""
     live = read.live
-    if live is None or live.status in NO_TEMPLATE_STATUSES:
-        LiveStackRecord.objects.filter(account=account).delete()
+    if read.gone:
+        forget(account=account)
         return
     if read.role_names is None:
         return  # the record stands (unchanged stack), or the stack was busy
@@ -110,7 +115,7 @@ def refresh_after_apply(
         logger.warning("could not read stack %s of %s after the apply: %s", stack_name, account, error)
         return f"Could not read the stack back ({error}); the next plan reads it afresh"
     store(account=account, stack_name=stack_name, read=read)
-    if read.live is None or read.live.status in NO_TEMPLATE_STATUSES:
+    if read.gone:
         return "Recorded that the stack is gone"
     if read.role_names is None:
         return f"The stack is {read.live.status}; the next plan reads it afresh"

@@ -57,9 +57,10 @@ def role_deployments(role, *, stack_name: str) -> list[dict]:
     accounts = AssumableAccount.objects.filter(enabled=True).order_by("name")
     if not role.applies_to_all_accounts:
         accounts = accounts.filter(pk__in=[account.pk for account in role.accounts.all()])
+    accounts = list(accounts)
     records = {
         record.account_id: record
-        for record in LiveStackRecord.objects.filter(account__in=list(accounts), stack_name=stack_name).select_related("account")
+        for record in LiveStackRecord.objects.filter(account__in=accounts, stack_name=stack_name).select_related("account")
     }
     rows = []
     for account in accounts:

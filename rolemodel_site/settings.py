@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "accounts",
     "roles",
     "memberships",
+    "notifications",
+    "drift",
     "plans",
     "console",
     "interchange",

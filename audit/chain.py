@@ -14,6 +14,7 @@ heads published outside the database (audit/heads.py).
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -128,11 +129,14 @@ def rows_in_order(*, chunk_size: int = VERIFY_CHUNK_SIZE, columns: tuple[str, ..
         last = chunk[-1]["sequence"]
 
 
-def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERIFY_CHUNK_SIZE) -> ChainReport:
+def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERIFY_CHUNK_SIZE,
+                 progress: Callable[[int, int], None] | None = None) -> ChainReport:
     """Walk the chain from the first row; report the first row that was edited, removed, inserted or forged.
 
     With ``heads_file`` (published heads, audit/heads.py) the chain must also contain every published
-    head: a history truncated and written again from scratch does not.
+    head: a history truncated and written again from scratch does not. Rows are read ``chunk_size``
+    at a time, so memory stays the same for any length; ``progress(rows verified, rows in the chain)``
+    is called after each chunk.
     """
     from audit.heads import HeadsFileError, read_published_heads
 
@@ -158,7 +162,11 @@ def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERI
                            first_bad_id=unchained, problem="inserted")
 
     expected_sequence, previous_hash, rows, legacy_rows, keyed_seen = 1, GENESIS, 0, 0, False
+    # The head's count, not COUNT(*): counting would read the table once more just to say how far along we are.
+    total = AuditChainHead.objects.filter(pk=1).values_list("sequence", flat=True).first() or 0
     for values in rows_in_order(chunk_size=chunk_size):
+        if progress is not None and rows and rows % chunk_size == 0:
+            progress(rows, max(total, rows))
         sequence, row_id = values["sequence"], values["id"]
         where = f"Audit row {sequence} (id {row_id})"
         if sequence != expected_sequence:
@@ -186,6 +194,8 @@ def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERI
                             "and written again.")
         previous_hash, expected_sequence, rows = values["row_hash"], sequence + 1, rows + 1
 
+    if progress is not None:
+        progress(rows, max(total, rows))
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is None and rows:
         return ChainReport(False, rows, f"The chain's head record is missing (it is written with the first row): "

@@ -7,6 +7,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from audit.selectors import iter_audit_events
 
 EXPORT_FORMATS = ("csv", "json")
 EXPORT_ROWS_MAX = 100_000
@@ -82,7 +83,7 @@ def json_chunks(events):
 
 def export_response(events, *, export_format: str) -> StreamingHttpResponse:
     """The newest ``EXPORT_ROWS_MAX`` rows of ``events`` (already filtered and ordered) as a download."""
-    rows = events[:EXPORT_ROWS_MAX].iterator(chunk_size=2000)
+    rows = iter_audit_events(events, limit=EXPORT_ROWS_MAX)
     if export_format == "csv":
         response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     else:

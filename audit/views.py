@@ -1,6 +1,5 @@
 import json
 
-from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
@@ -14,8 +13,6 @@ from audit.models import AuditEvent
 from core.permissions import require
 from core.throttle import CHAIN_WALK, throttled
 
-PAGE_SIZE = 50
-
 
 def _pretty_json(value) -> str:
     return "" if value is None else json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder)
@@ -27,7 +24,7 @@ def _pretty_json(value) -> str:
 def audit_list(request):
     filters = AuditFilterForm(request.GET)
     events = selectors.audit_events(**filters.selector_filters()) if filters.is_valid() else AuditEvent.objects.none()
-    page_obj = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = selectors.audit_page(events, after=request.GET.get("after", ""), before=request.GET.get("before", ""))
     for event in page_obj:
         event.before_json, event.after_json = _pretty_json(event.before), _pretty_json(event.after)
     chain_report, verified_at = recent_chain_report(fresh=request.GET.get("verify") == "1")

@@ -151,3 +151,134 @@ def print_table(headers: list[str], rows: list[list], *, right: set[int] | None 
     for row in cells:
         print(line(row))
     sys.stdout.flush()
+
+
+# --- a long, valid audit chain, fast (bench/audit_scale.py; any script that needs audit rows) ---
+
+AUDIT_SEED_BATCH = 5_000
+AUDIT_SEED_SPACING = 30  # seconds between seeded rows (a million rows: about a year); every third pair shares one
+
+
+def seed_audit_chain(count: int, *, actors: list, batch_size: int = AUDIT_SEED_BATCH, progress=None) -> None:
+    """Append ``count`` audit rows that verify to the chain, a batch at a time.
+
+    Each row is sealed as ``audit.chain.append_event`` seals it (its sequence, the previous row's hash
+    and the HMAC under the audit key, by ``audit.chain``'s own functions), but the ids are chosen here
+    rather than read back after each insert, and the rows go in by COPY on PostgreSQL (executemany
+    elsewhere) rather than through model instances: a million rows in minutes, not hours. Rows
+    continue the existing chain and its timeline: calling it again extends both. ``actors`` are
+    console users; ``progress(rows seeded)`` is called after each batch.
+    """
+    from datetime import timedelta
+
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from audit.chain import GENESIS, KEYED, ROW_COLUMNS, keyed_link_hash
+    from audit.keys import audit_key
+    from audit.models import AuditChainHead, AuditEvent
+
+    key = audit_key()
+    head, _ = AuditChainHead.objects.get_or_create(pk=1)
+    sequence, previous_hash = head.sequence, head.row_hash or GENESIS
+    next_id = (AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+    newest = AuditEvent.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+    # A first call's rows end now; a later call's go on at the same pace (past now: no page minds).
+    start = (newest - timedelta(seconds=AUDIT_SEED_SPACING * sequence) if newest
+             else timezone.now() - timedelta(seconds=AUDIT_SEED_SPACING * (sequence + count)))
+    kinds, done = _AUDIT_SEED_KINDS, 0
+    while done < count:
+        batch = []
+        for _ in range(min(batch_size, count - done)):
+            sequence += 1
+            number = sequence  # the row's place in the whole history: what its content is derived from
+            object_type, action = kinds[number % len(kinds)]
+            actor = actors[number % len(actors)]
+            row = {
+                "id": next_id, "sequence": sequence, "chain_version": KEYED, "previous_hash": previous_hash,
+                # Rows 3k+1 and 3k+2 share a timestamp: the list's cursor must tell them apart by id.
+                "created_at": start + timedelta(seconds=AUDIT_SEED_SPACING * (number - number % 3 // 2)),
+                "actor_id": actor.pk, "actor_name": actor.username, "source": AuditEvent.Source.WEB,
+                "action": action, "object_type": object_type, "object_id": str(number % 2_000),
+                "object_repr": _seed_repr(object_type, number),
+                "before": {"reason": "old", "value": number - 1} if action == "update" else None,
+                "after": {"reason": "Benchmark change", "value": number} if action != "delete" else None,
+                "reason": f"Ticket OPS-{number % 5_000}", "parent_type": "", "parent_id": "",
+            }
+            row["row_hash"] = previous_hash = keyed_link_hash(row, key=key)
+            batch.append(row)
+            next_id += 1
+        with transaction.atomic():
+            _insert_rows(AuditEvent, ROW_COLUMNS, batch)
+            AuditChainHead.objects.filter(pk=1).update(sequence=sequence, row_hash=previous_hash)
+        done += len(batch)
+        if progress is not None:
+            progress(done)
+    # Ids were given, not drawn: the table's id sequence must move past them for the console's own rows.
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [AuditEvent]):
+            cursor.execute(statement)
+
+
+def _insert_rows(model, columns: tuple[str, ...], rows: list[dict]) -> None:
+    """Insert ``rows`` (column → Python value) as they are: COPY on PostgreSQL, executemany elsewhere."""
+    import json
+
+    from django.db import connection
+
+    fields = [model._meta.get_field(name) for name in columns]
+    postgresql = connection.vendor == "postgresql"
+    table = connection.ops.quote_name(model._meta.db_table)
+    quoted = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+
+    def converter(field):
+        if field.get_internal_type() == "JSONField":
+            return lambda value: None if value is None else json.dumps(value)
+        if field.get_internal_type() == "DateTimeField" and not postgresql:
+            return connection.ops.adapt_datetimefield_value
+        return None
+
+    plan = [(name, converter(field)) for name, field in zip(columns, fields)]
+
+    def cells(row):
+        return tuple(convert(row[name]) if convert else row[name] for name, convert in plan)
+
+    with connection.cursor() as cursor:
+        if postgresql:
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(cells(row))
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(fields))})",
+                               [cells(row) for row in rows])
+
+
+_AUDIT_SEED_KINDS = (
+    ("membership", "create"), ("membership", "delete"), ("IAM user", "create"), ("role", "update"),
+    ("policy", "update"), ("account", "update"), ("plan", "plan_requested"), ("plan", "apply_succeeded"),
+    ("console user", "login"),
+)
+
+
+def _seed_repr(object_type: str, number: int) -> str:
+    if object_type == "membership":
+        return f"user{number % 2_000:04d} in acct{number % 50:02d}.Role{number % 10:02d}"
+    if object_type in ("role", "policy"):
+        return f"Role{number % 10:02d}" + ("/Access" if object_type == "policy" else "")
+    if object_type == "account":
+        return f"acct{number % 50:02d}"
+    return f"{object_type} #{number}"
+
+
+def audit_cursor_at_page(page: int) -> str:
+    """The ``after`` cursor that opens page ``page`` of the unfiltered audit list (50 rows a page):
+    what following "older" ``page - 1`` times reaches. Found with one OFFSET query, outside any timing."""
+    from audit.models import AuditEvent
+    from audit.selectors import PAGE_SIZE, Cursor
+
+    if page <= 1:
+        return ""
+    row = AuditEvent.objects.order_by("-created_at", "-id")[(page - 1) * PAGE_SIZE - 1]
+    return Cursor.of(row).token

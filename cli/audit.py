@@ -1,5 +1,6 @@
 """``rolemodel audit verify|reseal|publish-head``: the audit history's keyed hash chain and its published heads."""
 import argparse
+import time
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
@@ -10,6 +11,25 @@ from audit.reseal import reseal_legacy_chain
 from cli.actors import add_actor_argument, resolve_actor
 from cli.arguments import path_argument
 from cli.base import Subcommand
+
+
+# How often `audit verify` says how far it got, on stderr (a million rows take a minute or more).
+PROGRESS_SECONDS = 5.0
+
+
+def _progress_printer(stderr):
+    """A ``verify_chain`` progress callback that writes "verified N of M rows…" at most every PROGRESS_SECONDS."""
+    last = time.monotonic()
+
+    def progress(rows: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= PROGRESS_SECONDS:
+            last = now
+            stderr.write(f"verified {rows:,} of {total:,} rows…")
+            stderr.flush()
+
+    return progress
 
 
 def _positive(text: str) -> int:
@@ -45,7 +65,8 @@ class AuditSubcommand(Subcommand):
 
     def _run(self, command, *, action, heads, chunk_size, actor_username):
         if action == "verify":
-            report = verify_chain(heads_file=heads if heads is not None else default_heads_file(), chunk_size=chunk_size)
+            report = verify_chain(heads_file=heads if heads is not None else default_heads_file(), chunk_size=chunk_size,
+                                  progress=_progress_printer(command.stderr))
             if not report.ok:
                 raise CommandError(report.message)
             command.stdout.write(report.message)

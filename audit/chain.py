@@ -112,15 +112,17 @@ class ChainReport:
     # (rows still under the unkeyed hash), rewritten (a published head is missing), heads (the heads file).
     problem: str = ""
     heads_checked: int = 0
+    last_hash: str = ""  # an intact chain's newest hash: where a later check can resume (``verify_chain(resume=…)``)
+    resumed_after: int = 0  # rows 1..this were verified by an earlier full walk, not by this check
 
     @property
     def forged(self) -> bool:
         return self.problem == "forged"
 
 
-def rows_in_order(*, chunk_size: int = VERIFY_CHUNK_SIZE, columns: tuple[str, ...] = ROW_COLUMNS):
-    """Chained rows by sequence, ``chunk_size`` at a time (keyset pagination): memory stays bounded."""
-    last = 0
+def rows_in_order(*, chunk_size: int = VERIFY_CHUNK_SIZE, columns: tuple[str, ...] = ROW_COLUMNS, after: int = 0):
+    """Chained rows by sequence from ``after + 1``, ``chunk_size`` at a time (keyset pagination): memory stays bounded."""
+    last = after
     while True:
         chunk = list(AuditEvent.objects.filter(sequence__gt=last).order_by("sequence").values(*columns)[:chunk_size])
         yield from chunk
@@ -130,13 +132,16 @@ def rows_in_order(*, chunk_size: int = VERIFY_CHUNK_SIZE, columns: tuple[str, ..
 
 
 def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERIFY_CHUNK_SIZE,
-                 progress: Callable[[int, int], None] | None = None) -> ChainReport:
+                 progress: Callable[[int, int], None] | None = None, resume: ChainReport | None = None) -> ChainReport:
     """Walk the chain from the first row; report the first row that was edited, removed, inserted or forged.
 
     With ``heads_file`` (published heads, audit/heads.py) the chain must also contain every published
     head: a history truncated and written again from scratch does not. Rows are read ``chunk_size``
     at a time, so memory stays the same for any length; ``progress(rows verified, rows in the chain)``
     is called after each chunk.
+
+    ``resume``, an earlier report of an intact chain, checks only the rows written since, from its
+    newest row (which must still carry the hash it had): what the audit page does between full walks.
     """
     from audit.heads import HeadsFileError, read_published_heads
 
@@ -162,9 +167,14 @@ def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERI
                            first_bad_id=unchained, problem="inserted")
 
     expected_sequence, previous_hash, rows, legacy_rows, keyed_seen = 1, GENESIS, 0, 0, False
+    resumed_after = 0
+    if resume is not None and resume.ok and resume.rows and resume.last_hash and (
+            AuditEvent.objects.filter(sequence=resume.rows).values_list("row_hash", flat=True).first() == resume.last_hash):
+        resumed_after = rows = resume.rows
+        expected_sequence, previous_hash, keyed_seen = rows + 1, resume.last_hash, True
     # The head's count, not COUNT(*): counting would read the table once more just to say how far along we are.
     total = AuditChainHead.objects.filter(pk=1).values_list("sequence", flat=True).first() or 0
-    for values in rows_in_order(chunk_size=chunk_size):
+    for values in rows_in_order(chunk_size=chunk_size, after=resumed_after):
         if progress is not None and rows and rows % chunk_size == 0:
             progress(rows, max(total, rows))
         sequence, row_id = values["sequence"], values["id"]
@@ -214,7 +224,12 @@ def verify_chain(*, heads_file: str | Path | None = None, chunk_size: int = VERI
                                         "hash that anyone who can write to the database can recompute: run "
                                         "`manage.py rolemodel audit reseal`.", first_bad_sequence=1, problem="legacy")
     against = f", and the chain contains each of the {heads_checked} published heads" if heads_file is not None else ""
-    return ChainReport(True, rows, f"All {rows} audit rows verify under the audit key{against}.", heads_checked=heads_checked)
+    message = f"All {rows} audit rows verify under the audit key{against}."
+    if resumed_after:
+        message = (f"All {rows} audit rows verify under the audit key{against}: rows 1–{resumed_after} at the last full "
+                   f"check, the {rows - resumed_after} since then now.")
+    return ChainReport(True, rows, message, heads_checked=heads_checked, last_hash=previous_hash if rows else "",
+                       resumed_after=resumed_after)
 
 
 def _bad(values: dict, rows: int, problem: str, message: str) -> ChainReport:
@@ -250,9 +265,21 @@ def default_heads_file() -> Path | None:
 
 
 def recent_chain_report(*, fresh: bool = False) -> tuple[ChainReport, datetime]:
-    """The chain's verification, recomputed at most once a minute unless ``fresh`` (a full walk is O(rows))."""
+    """The chain's verification for the audit page: at most once a minute unless ``fresh``.
+
+    A full walk reads every row (minutes at a million); between full walks, which happen every
+    ``ROLEMODEL_AUDIT_FULL_VERIFY_MINUTES`` or on ``fresh`` ("verify now"), only the rows written
+    since the last full walk are checked, from its newest row on. ``rolemodel audit verify`` always walks all.
+    """
     cached = None if fresh else cache.get("audit-chain-report")
     if cached is None:
-        cached = (verify_chain(heads_file=default_heads_file()), timezone.now())
+        full = None if fresh else cache.get("audit-chain-full")
+        heads_file = default_heads_file()
+        if full is None:
+            cached = (verify_chain(heads_file=heads_file), timezone.now())
+            if cached[0].ok:
+                cache.set("audit-chain-full", cached[0], settings.ROLEMODEL_AUDIT_FULL_VERIFY_MINUTES * 60)
+        else:
+            cached = (verify_chain(heads_file=heads_file, resume=full), timezone.now())
         cache.set("audit-chain-report", cached, VERIFY_CACHE_SECONDS)
     return cached

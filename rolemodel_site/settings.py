@@ -300,6 +300,10 @@ CELERY_BEAT_SCHEDULE["reap-abandoned-jobs"] = {
 # an edited history.
 ROLEMODEL_AUDIT_KEY = env.str("ROLEMODEL_AUDIT_KEY", default="")
 ROLEMODEL_AUDIT_KEY_FILE = env.str("ROLEMODEL_AUDIT_KEY_FILE", default=str(VAR_DIR / "audit_key"))
+# The audit page's chain badge walks the whole chain at most every ROLEMODEL_AUDIT_FULL_VERIFY_MINUTES (per
+# process; "verify now" walks it at once); in between it checks only the rows written since the last walk.
+# A full walk reads every row: about a minute or more per million on a small machine.
+ROLEMODEL_AUDIT_FULL_VERIFY_MINUTES = env.int("ROLEMODEL_AUDIT_FULL_VERIFY_MINUTES", default=60)
 # The chain's head, signed, is published every ROLEMODEL_AUDIT_HEAD_MINUTES (0 = only on demand) to the
 # log, to a JSON-lines file and optionally to a webhook, to be kept where the database's writers cannot
 # reach; `rolemodel audit verify --heads FILE` then catches a history truncated and rewritten.

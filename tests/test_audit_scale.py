@@ -297,3 +297,53 @@ def test_verify_is_quiet_when_it_is_quick(eddie):
     err = StringIO()
     call_command("rolemodel", "audit", "verify", stdout=StringIO(), stderr=err)
     assert err.getvalue() == ""
+
+
+# ---- the page's badge: a full walk now and then, the newest rows in between ---------------------
+
+
+def test_between_full_walks_the_page_checks_only_the_rows_written_since(eddie):
+    from django.core.cache import cache
+
+    from audit.chain import recent_chain_report
+
+    write_history(eddie, rows=4)
+    full, _ = recent_chain_report()
+    assert full.ok and full.resumed_after == 0 and full.rows == 4
+    record()
+    record()
+    cache.delete("audit-chain-report")  # the minute is over
+    with CaptureQueriesContext(connection) as captured:
+        report, _ = recent_chain_report()
+    assert report.ok and report.rows == 6 and report.resumed_after == 4
+    assert "rows 1–4 at the last full check, the 2 since then now" in report.message
+    chunks = [query["sql"] for query in captured.captured_queries if '"sequence" >' in query["sql"]]
+    assert chunks and all('"sequence" > 4' in sql for sql in chunks)
+
+    newest = AuditEvent.objects.order_by("-sequence").first()
+    AuditEvent.objects.filter(pk=newest.pk).update(reason="edited")
+    cache.delete("audit-chain-report")
+    report, _ = recent_chain_report()
+    assert not report.ok and report.first_bad_sequence == 6
+
+
+def test_a_changed_resume_row_makes_the_page_walk_the_whole_chain(eddie):
+    from django.core.cache import cache
+
+    from audit.chain import recent_chain_report
+
+    history = write_history(eddie, rows=3)
+    recent_chain_report()
+    AuditEvent.objects.filter(pk=history[2].pk).update(row_hash="0" * 64)  # the row the next check would start from
+    cache.delete("audit-chain-report")
+    report, _ = recent_chain_report()
+    assert not report.ok and report.first_bad_sequence == 3 and report.resumed_after == 0
+
+
+def test_verify_now_walks_the_whole_chain(eddie, client_for, people):
+    history = write_history(eddie, rows=3)
+    client = client_for(people.viewer)
+    assert "chain verifies" in client.get(reverse("audit:list")).content.decode()
+    AuditEvent.objects.filter(pk=history[0].pk).update(reason="edited")
+    page = client.get(reverse("audit:list"), {"verify": "1"}).content.decode()
+    assert "chain broken" in page and "row 1" in page

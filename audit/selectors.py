@@ -140,12 +140,13 @@ def audit_page(events: QuerySet, *, after: str = "", before: str = "", size: int
     return AuditPage(rows, newer=newer, older=older)
 
 
-def iter_audit_events(events: QuerySet, *, limit: int, chunk_size: int = 1000):
+def iter_audit_events(events: QuerySet, *, limit: int, chunk_size: int = 1000, first_chunk_size: int = 100):
     """The first ``limit`` rows of ``events`` (newest first), read a keyset page at a time: each query
-    starts from an index, so a long export starts as fast on a large history as on a small one."""
+    starts from an index, so a long export starts as fast on a large history as on a small one (and,
+    with a small first page, sends its first lines before a whole chunk is read)."""
     after, sent = "", 0
     while sent < limit:
-        page = audit_page(events, after=after, size=min(chunk_size, limit - sent))
+        page = audit_page(events, after=after, size=min(first_chunk_size if not sent else chunk_size, limit - sent))
         yield from page.events
         sent += len(page.events)
         if not page.older:

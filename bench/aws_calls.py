@@ -477,7 +477,7 @@ def main() -> None:
             print("'credentials held': after a first plan and apply in the same process (a worker that ran within the")
             print("hour); 'new credentials': the session cache emptied first (a worker just started), so each account's")
             print("and the master's AssumeRole come on top. GetTemplate is skipped while a stack's id, status and last")
-            print("update equal those recorded when the console last read its template (plans/stack_records.py).")
+            print("update equal those recorded when the console last read its template (accounts/stack_records.py).")
             _setup.print_table(
                 ["A", "R", "credentials", "status", "calls", "writes", "wire", "AssumeRole", "bound A+2", "met", "wall s",
                  "by operation"],

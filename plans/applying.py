@@ -11,8 +11,9 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import dispatch, runner, stack_records, targets
-from plans.access import account_access, master_access
+from accounts import stack_records
+from plans import dispatch, runner, targets
+from accounts.access import account_access, master_access
 from plans.document import StackAction
 from plans.jobs import ensure_running, step_finish, step_log
 from plans.models import Job, JobStep, Plan

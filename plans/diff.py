@@ -3,7 +3,8 @@ import difflib
 import json
 
 from core import limits
-from plans import normalize, replacement
+from core import normalize
+from plans import replacement
 
 
 def pretty(value) -> str:

@@ -3,7 +3,7 @@ hold, and the pure functions that compute it from the desired state and what was
 
 The types are TypedDicts, so the stored JSON is exactly what it always was: rows written by older
 releases, the plan page, ``--json`` and ``plans.presenting`` read it unchanged. The functions here
-read no database and call no AWS: they compare (``plans.normalize`` says what means the same,
+read no database and call no AWS: they compare (``core.normalize`` says what means the same,
 ``plans.diff`` words the difference).
 """
 from typing import NotRequired, TypedDict
@@ -11,7 +11,8 @@ from typing import NotRequired, TypedDict
 from django.db import models
 
 from integrations import aws
-from plans import diff, normalize
+from core import normalize
+from plans import diff
 
 MASTER_PARAMETER = "AssumingAccountID"
 BUSY_STATUSES_OK = ("REVIEW_IN_PROGRESS",)
@@ -142,7 +143,7 @@ def account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_i
                  renames: dict | None = None) -> AccountPlan:
     """Decide what happens to one account's stack and which resources change.
 
-    Templates are compared by meaning (plans.normalize): a difference of form alone is no change and
+    Templates are compared by meaning (core.normalize): a difference of form alone is no change and
     makes no change set. An update sends the wanted template written as the live one wherever the two
     mean the same, so that CloudFormation, too, sees only the real changes.
     """

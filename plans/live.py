@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 from accounts.models import AssumableAccount, MasterAccount
 from integrations import aws
 from plans import targets
-from plans.access import account_access
+from accounts.access import account_access
 from roles.models import RoleDefinition
 
 

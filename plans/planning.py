@@ -9,8 +9,9 @@ from audit.selectors import membership_removals
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import desired, diff, dispatch, document, guards, presenting, stack_records, targets
-from plans.access import account_access, master_access
+from accounts import stack_records
+from plans import desired, diff, dispatch, document, guards, presenting, targets
+from accounts.access import account_access, master_access
 from plans.document import CHANGE_SET_ACTIONS, block
 from plans.jobs import ensure_running, step_finish, step_log
 from plans.models import Job, JobStep, Plan
@@ -20,7 +21,7 @@ from roles.cloudformation import template_body
 logger = logging.getLogger(__name__)
 
 PLANNER = Actor.system("system:planner", source="worker")
-MASTER_LABEL = "master"  # how AWS errors name the master account (plans.access.master_access)
+MASTER_LABEL = "master"  # how AWS errors name the master account (accounts.access.master_access)
 PARALLEL_ACCOUNTS = 8
 
 

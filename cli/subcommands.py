@@ -5,6 +5,7 @@ To add one: write a ``Subcommand`` in its own module and list it in ``SUBCOMMAND
 from cli.apply import ApplySubcommand
 from cli.audit import AuditSubcommand
 from cli.decide import ApproveSubcommand, RejectSubcommand
+from cli.drift import DriftSubcommand
 from cli.export_files import ExportSubcommand
 from cli.import_files import ImportSubcommand
 from cli.list_roles import ListSubcommand
@@ -21,4 +22,5 @@ SUBCOMMANDS = (
     ListSubcommand(),
     SyncUsersSubcommand(),
     AuditSubcommand(),
+    DriftSubcommand(),
 )

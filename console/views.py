@@ -12,6 +12,7 @@ from console.forms import ConsoleUserForm
 from core import sudo
 from core.form_fields import posted_data
 from core.permissions import require
+from drift import selectors as drift_selectors
 from memberships.models import IAMUser, Membership
 from plans import selectors as plan_selectors
 from plans.desired import desired_state_problems
@@ -33,6 +34,7 @@ def dashboard(request):
         "recent_events": AuditEvent.objects.all()[:10],
         "open_plans": plan_selectors.open_plans()[:10],
         "running_jobs": plan_selectors.running_jobs()[:10],
+        "open_drift_count": drift_selectors.open_finding_count(),
     }
     return render(request, "console/dashboard.html", context)
 

@@ -19,6 +19,9 @@ CAPABILITIES = {
     # Starting an apply: whoever changes the desired state or approves plans (the page and the command
     # line have always let both); a Viewer never.
     "apply": {EDITOR, APPROVER, ADMIN},
+    # Starting a drift check (it only reads AWS): whoever may request plans or approve them; a Viewer
+    # only looks at the findings, as a Viewer only looks at plans.
+    "check_drift": {EDITOR, APPROVER, ADMIN},
 }
 # A system actor (the worker, migrations, the command line run without --as by the operator, who is
 # trusted as any shell on the server is) does what the system does; it never approves, because the
@@ -81,6 +84,7 @@ REFUSALS = {
     "approve": "Only members of the Approver group approve plans.",
     "manage_users": "Only members of the Admin group manage console users.",
     "apply": "Only members of the Editor, Admin or Approver group start applies.",
+    "check_drift": "Only members of the Editor, Admin or Approver group start drift checks.",
 }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -576,6 +577,51 @@ def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) ->
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         raise _wrap(error, access.label, "GetAccountAuthorizationDetails") from None
     return live
+
+
+@dataclass
+class LiveRole:
+    """One IAM role as IAM itself holds it (not as its stack says)."""
+
+    name: str
+    path: str
+    arn: str
+    trust: dict | str | None
+    inline: dict  # policy name -> document
+    managed: list  # attached managed policy ARNs, sorted
+    boundary: str  # the permissions boundary's ARN, "" when there is none
+
+
+def _policy_document(document):
+    """A document as GetAccountAuthorizationDetails gives it: boto3 decodes the URL-encoded JSON AWS
+    sends; a string that is still URL-encoded is decoded here (the comparison parses JSON text)."""
+    if isinstance(document, str) and document.startswith("%7B"):
+        return urllib.parse.unquote(document)
+    return document
+
+
+def account_roles(access: AccountAccess, counter: CallCounter) -> dict[str, LiveRole]:
+    """Every role of the account with its trust policy, inline policies, attached managed policies and
+    boundary: one GetAccountAuthorizationDetails (Filter Role), paginated. Keyed by role name."""
+    iam = client(access, "iam", counter)
+    roles = {}
+    try:
+        for page in iam.get_paginator("get_account_authorization_details").paginate(
+            Filter=["Role"], PaginationConfig={"PageSize": IAM_PAGE_SIZE}
+        ):
+            for role in page.get("RoleDetailList", []):
+                roles[role["RoleName"]] = LiveRole(
+                    name=role["RoleName"],
+                    path=role.get("Path", "/"),
+                    arn=role.get("Arn", ""),
+                    trust=_policy_document(role.get("AssumeRolePolicyDocument")),
+                    inline={p["PolicyName"]: _policy_document(p.get("PolicyDocument")) for p in role.get("RolePolicyList", [])},
+                    managed=sorted(p["PolicyArn"] for p in role.get("AttachedManagedPolicies", [])),
+                    boundary=(role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", ""),
+                )
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        raise _wrap(error, access.label, "GetAccountAuthorizationDetails") from None
+    return roles
 
 
 def group_quota(access: AccountAccess, counter: CallCounter) -> int:

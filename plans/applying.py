@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
+from drift import services as drift_services
 from integrations import aws
 from accounts import stack_records
 from plans import dispatch, runner, targets
@@ -226,6 +227,8 @@ def _finish(job: Job, plan: Plan, *, error: str) -> None:
         if error:
             dispatch.discard_after_commit(failed_apply_job_id=job.pk)
         plan.finish_applying(error=error)
+        if not error:  # what AWS now holds, for drift checks to tell hand changes from pending ones
+            drift_services.record_applied_master(document=plan.desired_state, plan_id=plan.pk)
         job.refresh_from_db()
         audit_record(
             actor=APPLIER,

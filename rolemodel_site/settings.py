@@ -294,6 +294,14 @@ CELERY_BEAT_SCHEDULE["reap-abandoned-jobs"] = {
     "task": "plans.tasks.reap_abandoned_jobs_task",
     "schedule": env.int("ROLEMODEL_JOB_REAPER_INTERVAL_SECONDS", default=60),
 }
+# A drift check reads AWS (read-only) and compares it with what the console last applied and wants now;
+# Celery beat starts one every ROLEMODEL_DRIFT_INTERVAL_MINUTES (0 = only when someone asks).
+ROLEMODEL_DRIFT_INTERVAL_MINUTES = env.int("ROLEMODEL_DRIFT_INTERVAL_MINUTES", default=60)
+if ROLEMODEL_DRIFT_INTERVAL_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["drift-check"] = {
+        "task": "drift.tasks.scheduled_drift_check_task",
+        "schedule": ROLEMODEL_DRIFT_INTERVAL_MINUTES * 60,
+    }
 # The audit chain is an HMAC whose key never enters the database (audit/keys.py): ROLEMODEL_AUDIT_KEY,
 # or the file ROLEMODEL_AUDIT_KEY_FILE, created with mode 0600 on first use. Keep a copy of it: without
 # it no row verifies. Someone who can write to the database but cannot read this key cannot re-seal

@@ -63,13 +63,6 @@ def policy_widens(live, expected) -> bool:
     return not set(_statements(live)) <= set(_statements(expected))
 
 
-def _differs(live, applied, desired, *, same) -> bool:
-    """Drift: live is neither what was applied nor what is desired (``applied`` None: nothing applied)."""
-    if same(live, desired):
-        return False
-    return applied is None or not same(live, applied)
-
-
 def _same_policy(a, b) -> bool:
     if a is None or b is None:
         return a is b
@@ -107,18 +100,17 @@ def master_findings(*, live: aws.LiveIam, applied: dict | None, desired: dict, s
                       "policies": live_group["policies"]},
                 expected=None))
             continue
+        # A group the last apply did not hold was, as far as the console knows, not there at all.
+        was = None if applied is None else (was or {"policy_name": "", "policy": None, "members": []})
         found += _member_findings(group, live_members.get(group, set()) if live_group else set(), was, wanted)
-        if live_group is not None:
-            found += _group_policy_findings(group, live_group["policies"], was, wanted)
+        found += _group_policy_findings(group, live_group["policies"] if live_group else {}, was, wanted)
     return found
 
 
-def _members(spec: dict | None) -> set | None:
-    return None if spec is None else set(spec["members"])
-
-
 def _member_findings(group: str, live: set, applied: dict | None, desired: dict | None) -> list[Seen]:
-    wanted, was = _members(desired) or set(), _members(applied)
+    """``applied`` None: nothing applied yet, desired is the yardstick."""
+    wanted = set(desired["members"]) if desired else set()
+    was = None if applied is None else set(applied["members"])
     found = []
     for user in sorted(live - wanted):
         if was is None or user not in was:
@@ -134,6 +126,7 @@ def _member_findings(group: str, live: set, applied: dict | None, desired: dict 
 
 
 def _group_policy_findings(group: str, live_policies: dict, applied: dict | None, desired: dict | None) -> list[Seen]:
+    """``applied`` None: nothing applied yet, desired is the yardstick."""
     found = []
     names = set(live_policies)
     if desired is not None:
@@ -141,9 +134,12 @@ def _group_policy_findings(group: str, live_policies: dict, applied: dict | None
     for name in sorted(names):
         live = live_policies.get(name)
         wanted = desired["policy"] if desired is not None and desired["policy_name"] == name else None
-        was = applied["policy"] if applied is not None and applied["policy_name"] == name else None
-        if not _differs(live, None if applied is None else was, wanted, same=_same_policy):
+        if _same_policy(live, wanted):
             continue
+        if applied is not None:
+            was = applied["policy"] if applied["policy_name"] == name else None
+            if _same_policy(live, was):
+                continue  # a change pending in the console
         what = "added" if wanted is None else "removed" if live is None else "edited"
         found.append(Seen(kind=Kind.GROUP_POLICY, account=MASTER, target=group, aspect=name,
                           widens=policy_widens(live, wanted),
@@ -167,7 +163,8 @@ def _same_template(a, b) -> bool:
 
 
 def stack_findings(*, account: str, stack_name: str, live: aws.LiveStack | None, applied=..., desired) -> list[Seen]:
-    """The stack against what the console applied (``...``: nothing recorded for this account) and wants.
+    """The stack against what the console applied (``...``: nothing applied yet anywhere; None: no stack)
+    and wants.
 
     ``live.template`` is the stack's template (None when it has none); ``desired`` the template the console
     would deploy (None: no stack wanted).
@@ -178,7 +175,9 @@ def stack_findings(*, account: str, stack_name: str, live: aws.LiveStack | None,
     if live is not None and live.status.endswith("_IN_PROGRESS") and has_stack:
         return []  # mid-operation (an apply may be running): the next check sees how it ends
     found = []
-    if _differs(live_template, None if applied is ... else applied_template, desired, same=_same_template):
+    # None is a value here (no stack), so "nothing applied yet" is ``...``.
+    drifted = not _same_template(live_template, desired) and (applied is ... or not _same_template(live_template, applied_template))
+    if drifted:
         if not has_stack:
             found.append(Seen(kind=Kind.STACK_DELETED, account=account, target=stack_name, widens=False,
                               detail=f"Stack {stack_name} in {account} was deleted outside the console.",

@@ -264,8 +264,23 @@ def roles_in_template(template: dict, *, parameters: dict, role_names: dict, acc
     return sorted(roles.values(), key=lambda role: role.name)
 
 
-def role_findings(*, account: str, expected_roles: list[ExpectedRole], live_roles: dict) -> list[Seen]:
-    """Each role of the stack against IAM: trust policy, inline policies, managed policies, boundary."""
+def role_findings(*, account: str, expected_roles: list[ExpectedRole], live_roles: dict,
+                  desired_roles: list[ExpectedRole] | None = None) -> list[Seen]:
+    """Each role of the stack against IAM: trust policy, inline policies, managed policies, boundary.
+
+    With ``desired_roles`` (the roles of the template the console would deploy now), a difference from
+    the stack where IAM already holds what the console wants is a change pending in the console (an
+    edit not applied yet, or an adopted finding), not drift.
+    """
+    found = _role_differences(account, expected_roles, live_roles)
+    if desired_roles is None:
+        return found
+    wanted = {role.name for role in desired_roles}
+    still_different = {seen.key for seen in _role_differences(account, desired_roles, live_roles)}
+    return [seen for seen in found if seen.target.split("/", 1)[0] not in wanted or seen.key in still_different]
+
+
+def _role_differences(account: str, expected_roles: list[ExpectedRole], live_roles: dict) -> list[Seen]:
     found = []
     for role in expected_roles:
         live = live_roles.get(role.name)

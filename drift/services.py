@@ -159,10 +159,12 @@ def _look(counter: aws.CallCounter) -> tuple[list[comparing.Seen], set[str]]:
         if stack_read.gone or live.template is None:
             continue
         record = fresh_records.get(account.pk)
-        expected_roles = comparing.roles_in_template(
-            live.template, parameters=live.parameters, role_names=record.role_names if record else {},
-            account_id=aws.account_id_from_arn(live.stack_id) or account.account_id, region=master.region)
-        seen += comparing.role_findings(account=account.name, expected_roles=expected_roles, live_roles=live_roles)
+        resolving = {"parameters": live.parameters, "role_names": record.role_names if record else {},
+                     "account_id": aws.account_id_from_arn(live.stack_id) or account.account_id, "region": master.region}
+        wanted = desired["accounts"][account.name].get("template")
+        seen += comparing.role_findings(
+            account=account.name, expected_roles=comparing.roles_in_template(live.template, **resolving),
+            live_roles=live_roles, desired_roles=comparing.roles_in_template(wanted, **resolving) if wanted else None)
     return seen, {account.name for account in enabled} | {comparing.MASTER}
 
 

@@ -152,6 +152,15 @@ def test_role_edits_made_in_iam(changes, expected):
     assert role_findings(**changes) == expected
 
 
+def test_a_role_edit_in_iam_that_the_console_wants_now_is_pending_not_drift():
+    widened = ["arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    desired = expected_roles()[:1]
+    desired[0].managed = widened  # adopted, or edited in the console: the next plan writes it into the stack
+    found = comparing.role_findings(account="prod", expected_roles=expected_roles()[:1], desired_roles=desired,
+                                    live_roles={"Admin": live_admin(managed=widened, boundary="")})
+    assert kinds(found) == [(Kind.ROLE_BOUNDARY, "Admin", "", True)]
+
+
 def test_a_role_missing_from_iam_is_a_stack_finding():
     found = comparing.role_findings(account="prod", expected_roles=expected_roles()[:1], live_roles={})
     assert kinds(found) == [(Kind.STACK_CHANGED, "Admin", "role", False)]

@@ -3,6 +3,7 @@
     .venv/bin/python bench/aws_calls.py [--quick] [--accounts 2,10,50] [--roles 4,10]
                                         [--no-op-accounts 2,12,50] [--no-op-roles 4] [--no-no-op]
                                         [--latency-ms 50] [--latency-accounts 10] [--no-latency]
+                                        [--drift-accounts 2,12,50] [--no-drift]
 
 For every A (assumable accounts) and R (roles): a wiped fake AWS and a fresh database, the
 desired state seeded through the services (accounts with profiles, R roles with one small
@@ -21,6 +22,11 @@ no-op plan, A + 2 calls and 0 writes.
 Then the no-op plan alone at A = 2, 12 and 50 (``--no-op-accounts``): calls, writes and the bound
 A + 2 next to them, once with the credentials the first plan and apply fetched (a worker that ran
 within the hour) and once with none (a worker just started: each account's AssumeRole on top).
+
+Then a drift check (read-only) at A = 2, 12 and 50 (``--drift-accounts``) after a first plan and apply:
+its calls next to the bound 2A + 2 (one DescribeStacks and one GetAccountAuthorizationDetails per
+account, one GetAccountAuthorizationDetails for the master), when nothing changed since the last check
+and the credentials are held, and once more with none held (each AssumeRole on top).
 
 Then the same apply of A accounts with an artificial latency per request, its account steps
 run one after another and then in threads (as several Celery worker processes would), to show
@@ -69,13 +75,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=50.0, help="per-request latency for the parallelism run")
     parser.add_argument("--latency-accounts", type=int, default=10, help="A for the parallelism run")
     parser.add_argument("--no-latency", action="store_true", help="skip the parallelism run")
+    parser.add_argument("--drift-accounts", type=counts, help="A for the drift check rows (default 2,12,50; --quick 2,12)")
+    parser.add_argument("--no-drift", action="store_true", help="skip the drift check rows")
     args = parser.parse_args()
     args.accounts = args.accounts or ([2, 10] if args.quick else [2, 10, 50])
     args.roles = args.roles or ([4] if args.quick else [4, 10])
     args.no_op_accounts = [] if args.no_no_op else (args.no_op_accounts or ([2, 12] if args.quick else [2, 12, 50]))
     if args.no_op_roles < 1:
         parser.error("--no-op-roles must be at least 1")
+    args.drift_accounts = [] if args.no_drift else (args.drift_accounts or ([2, 12] if args.quick else [2, 12, 50]))
     worlds = [(a, r) for a in args.accounts for r in args.roles] + [(a, args.no_op_roles) for a in args.no_op_accounts]
+    worlds += [(a, args.no_op_roles) for a in args.drift_accounts]
     for a, r in worlds:
         if a * r > GROUPS_QUOTA:
             parser.error(f"A={a} x R={r} needs {a * r} IAM groups; the master account allows at most {GROUPS_QUOTA}.")
@@ -326,6 +336,65 @@ def no_op_rows(a: int, r: int, phases: list[Phase]) -> list[list]:
     return rows
 
 
+# --- the drift check ------------------------------------------------------------------------------
+
+
+def drift_goal(a: int) -> int:
+    """The issue's bound for a drift check when nothing changed: per account DescribeStacks and
+    GetAccountAuthorizationDetails (roles), then the master's GetAccountAuthorizationDetails, + 1 spare."""
+    return 2 * a + 2
+
+
+def run_drift_check(bench_aws, name: str) -> Phase:
+    from drift import services
+    from drift.models import DriftCheck
+
+    bench_aws.proxy.take_counts()
+    started = time.perf_counter()
+    check = DriftCheck.objects.create(requested_by_name="bench")
+    services.run_drift_check(check_id=check.pk)
+    seconds = time.perf_counter() - started
+    check.refresh_from_db()
+    calls = {"total": check.api_calls.get("total", 0), "reads": check.api_calls.get("reads", 0),
+             "writes": check.api_calls.get("writes", 0), "retries": 0}
+    error = check.error or (f"{check.opened} finding(s) opened" if check.opened else "")
+    return Phase(name, check.status, seconds, calls, bench_aws.proxy.take_counts(),
+                 Counter(check.api_calls.get("by_operation", {})), error)
+
+
+def run_drift(bench_aws, a: int, r: int) -> list[Phase]:
+    """First plan and apply; a first check, then one with nothing changed since and the credentials held,
+    then one with none held."""
+    from integrations import aws
+
+    world = build_world(bench_aws, a, r)
+    plan, first = run_plan(bench_aws, world, "first plan")
+    if plan.status != "pending":
+        return [first]
+    applied = run_apply(bench_aws, world, plan, "first apply")
+    if applied.status != "succeeded":
+        return [first, applied]
+    phases = [run_drift_check(bench_aws, "first check"), run_drift_check(bench_aws, "credentials held")]
+    aws.reset_session_cache()
+    phases.append(run_drift_check(bench_aws, "new credentials"))
+    return phases
+
+
+def drift_rows(a: int, r: int, phases: list[Phase]) -> list[list]:
+    rows = []
+    for phase in phases:
+        operations = ", ".join(f"{name} {count}" for name, count in sorted(phase.operations.items()))
+        if phase.name not in ("first check", "credentials held", "new credentials"):
+            rows.append([a, r, f"(stopped at the {phase.name}: {phase.status})", "", "", "", "", "", "", "", "", ""])
+            continue
+        bounded = phase.name == "credentials held"
+        met = phase.calls["total"] <= drift_goal(a) and phase.calls["writes"] == 0 and phase.status == "succeeded"
+        rows.append([a, r, phase.name, phase.status, phase.calls["total"], phase.calls["writes"], phase.wire_total,
+                     phase.wire.get("AssumeRole", 0), drift_goal(a) if bounded else "",
+                     ("yes" if met else "NO") if bounded else "", f"{phase.seconds:.2f}", operations])
+    return rows
+
+
 # --- parallel account steps under latency --------------------------------------------------------
 
 
@@ -425,7 +494,7 @@ def main() -> None:
     _setup.print_header("Rolemodel Console: AWS calls of the plan / apply engine")
     print(f"Database: {database}")
     print(f"Scenarios: A in {args.accounts}, R in {args.roles}; {IAM_USERS} IAM users, 2 memberships each")
-    biggest = max(max(args.accounts), max(args.no_op_accounts, default=0),
+    biggest = max(max(args.accounts), max(args.no_op_accounts, default=0), max(args.drift_accounts, default=0),
                   args.latency_accounts if not args.no_latency else 0)
     accounts = {"master": MASTER_ACCOUNT_ID, **{name: account_id(name) for name in account_names(biggest)}}
     started = time.perf_counter()
@@ -482,6 +551,27 @@ def main() -> None:
                 ["A", "R", "credentials", "status", "calls", "writes", "wire", "AssumeRole", "bound A+2", "met", "wall s",
                  "by operation"],
                 no_op, right={0, 1, 4, 5, 6, 7, 8, 10},
+            )
+
+        if args.drift_accounts:
+            drift = []
+            for a in args.drift_accounts:
+                print(f"... drift check A={a} R={args.no_op_roles}", flush=True)
+                phases = run_drift(bench_aws, a, args.no_op_roles)
+                drift += drift_rows(a, args.no_op_roles, phases)
+                failures += [f"drift A={a}: {phase.name}: {phase.status}: {phase.error}" for phase in phases
+                             if phase.error or phase.status in ("failed", "blocked", "apply_failed")]
+                failures += [f"drift A={a}: {phase.calls['total']} calls, over the bound {drift_goal(a)}" for phase in phases
+                             if phase.name == "credentials held" and phase.calls["total"] > drift_goal(a)]
+            _setup.print_header("The drift check: calls against the bound 2A + 2 (0 writes)")
+            print("calls = the DriftCheck row's api_calls['total'] (AssumeRole included); wire = requests received.")
+            print("'first check': right after the first apply (which recorded the stacks it changed, so no GetTemplate);")
+            print("'credentials held': nothing changed since (the bound applies); 'new credentials': the session cache")
+            print("emptied first (a worker just started), so each account's and the master's AssumeRole come on top.")
+            _setup.print_table(
+                ["A", "R", "check", "status", "calls", "writes", "wire", "AssumeRole", "bound 2A+2", "met", "wall s",
+                 "by operation"],
+                drift, right={0, 1, 4, 5, 6, 7, 8, 10},
             )
 
         if not args.no_latency:

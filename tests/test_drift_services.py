@@ -46,7 +46,6 @@ def applied_world(sample_world, eddie, people):
 
 
 def test_hand_changes_are_found_with_whether_they_widen_closed_when_undone_and_adopted(applied_world, eddie):
-    check_now(eddie)  # the apply's own stack records are older than its last stack update: read once more
     check, outcome = check_now(eddie)
     assert open_kinds() == [] and outcome.opened == []
     assert check.api_calls["total"] <= 2 * len(SAMPLE_ACCOUNTS) + 2 and check.api_calls["writes"] == 0, check.api_calls

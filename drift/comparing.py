@@ -5,7 +5,10 @@ desired state of the last plan applied, ``drift.models.AppliedState``); *desired
 wants now. For what the console writes itself (members, group policies, groups, stacks) a difference
 is drift only when live differs from both: live equal to desired is a hand change the console agrees
 with, and live equal to applied with desired elsewhere is a change still pending in the console (a
-grant or a revocation not applied yet). Before anything was applied, desired is the only yardstick.
+grant or a revocation not applied yet).
+
+Before the console applied anything, the last applied state is empty: what AWS holds beyond the
+desired state is drift (a group or member nobody asked for), what it lacks is simply not applied yet.
 
 A role is compared with what its stack's template says (CloudFormation's own drift): trust policy,
 inline policies, attached managed policies and boundary, read from IAM itself.
@@ -76,7 +79,7 @@ def master_findings(*, live: aws.LiveIam, applied: dict | None, desired: dict, s
     """Members, group policies and unknown groups under /RoleModel/.
 
     ``applied`` and ``desired`` map group -> {"policy_name", "policy", "members": [user names]};
-    ``applied`` is None before the first apply. Groups of ``skipped_accounts`` (disabled: plans leave
+    ``applied`` is None (nothing) before the first apply. Groups of ``skipped_accounts`` (disabled: plans leave
     them alone) are not looked at.
     """
     found = []
@@ -84,13 +87,14 @@ def master_findings(*, live: aws.LiveIam, applied: dict | None, desired: dict, s
     for user, groups in live.users.items():
         for group in groups:
             live_members.setdefault(group, set()).add(user)
-    groups = set(live.groups) | set(desired) | set(applied or {})
+    applied = applied or {}
+    groups = set(live.groups) | set(desired) | set(applied)
     for group in sorted(groups):
         if group.split(".", 1)[0] in skipped_accounts:
             continue
         live_group = live.groups.get(group)
         wanted = desired.get(group)
-        was = (applied or {}).get(group)
+        was = applied.get(group)
         if live_group is not None and wanted is None and was is None:
             found.append(Seen(
                 kind=Kind.UNKNOWN_GROUP, account=MASTER, target=group, widens=True,
@@ -101,32 +105,30 @@ def master_findings(*, live: aws.LiveIam, applied: dict | None, desired: dict, s
                 expected=None))
             continue
         # A group the last apply did not hold was, as far as the console knows, not there at all.
-        was = None if applied is None else (was or {"policy_name": "", "policy": None, "members": []})
+        was = was or {"policy_name": "", "policy": None, "members": []}
         found += _member_findings(group, live_members.get(group, set()) if live_group else set(), was, wanted)
         found += _group_policy_findings(group, live_group["policies"] if live_group else {}, was, wanted)
     return found
 
 
-def _member_findings(group: str, live: set, applied: dict | None, desired: dict | None) -> list[Seen]:
-    """``applied`` None: nothing applied yet, desired is the yardstick."""
+def _member_findings(group: str, live: set, applied: dict, desired: dict | None) -> list[Seen]:
     wanted = set(desired["members"]) if desired else set()
-    was = None if applied is None else set(applied["members"])
+    was = set(applied["members"])
     found = []
     for user in sorted(live - wanted):
-        if was is None or user not in was:
+        if user not in was:
             found.append(Seen(kind=Kind.MEMBER_ADDED, account=MASTER, target=group, aspect=user, widens=True,
                               detail=f"{user} was added to {group} outside the console.",
                               live={"group": group, "user": user}, expected=None))
     for user in sorted(wanted - live):
-        if was is None or user in was:
+        if user in was:
             found.append(Seen(kind=Kind.MEMBER_REMOVED, account=MASTER, target=group, aspect=user, widens=False,
                               detail=f"{user} was removed from {group} outside the console.",
                               live=None, expected={"group": group, "user": user}))
     return found
 
 
-def _group_policy_findings(group: str, live_policies: dict, applied: dict | None, desired: dict | None) -> list[Seen]:
-    """``applied`` None: nothing applied yet, desired is the yardstick."""
+def _group_policy_findings(group: str, live_policies: dict, applied: dict, desired: dict | None) -> list[Seen]:
     found = []
     names = set(live_policies)
     if desired is not None:
@@ -136,10 +138,8 @@ def _group_policy_findings(group: str, live_policies: dict, applied: dict | None
         wanted = desired["policy"] if desired is not None and desired["policy_name"] == name else None
         if _same_policy(live, wanted):
             continue
-        if applied is not None:
-            was = applied["policy"] if applied["policy_name"] == name else None
-            if _same_policy(live, was):
-                continue  # a change pending in the console
+        if _same_policy(live, applied["policy"] if applied["policy_name"] == name else None):
+            continue  # a change pending in the console
         what = "added" if wanted is None else "removed" if live is None else "edited"
         found.append(Seen(kind=Kind.GROUP_POLICY, account=MASTER, target=group, aspect=name,
                           widens=policy_widens(live, wanted),
@@ -162,26 +162,23 @@ def _same_template(a, b) -> bool:
     return normalize.same_template(a, b)
 
 
-def stack_findings(*, account: str, stack_name: str, live: aws.LiveStack | None, applied=..., desired) -> list[Seen]:
-    """The stack against what the console applied (``...``: nothing applied yet anywhere; None: no stack)
-    and wants.
+def stack_findings(*, account: str, stack_name: str, live: aws.LiveStack | None, applied: dict | None,
+                   desired: dict | None) -> list[Seen]:
+    """The stack against the template the console last applied and the one it wants (None: no stack).
 
     ``live.template`` is the stack's template (None when it has none); ``desired`` the template the console
     would deploy (None: no stack wanted).
     """
     has_stack = live is not None and live.status not in NO_STACK_STATUSES
     live_template = live.template if has_stack else None
-    applied_template = None if applied is ... else applied
     if live is not None and live.status.endswith("_IN_PROGRESS") and has_stack:
         return []  # mid-operation (an apply may be running): the next check sees how it ends
     found = []
-    # None is a value here (no stack), so "nothing applied yet" is ``...``.
-    drifted = not _same_template(live_template, desired) and (applied is ... or not _same_template(live_template, applied_template))
-    if drifted:
+    if not _same_template(live_template, desired) and not _same_template(live_template, applied):
         if not has_stack:
             found.append(Seen(kind=Kind.STACK_DELETED, account=account, target=stack_name, widens=False,
                               detail=f"Stack {stack_name} in {account} was deleted outside the console.",
-                              live=None, expected=_template_or_none(desired) or applied_template))
+                              live=None, expected=_template_or_none(desired) or applied))
         else:
             found.append(Seen(kind=Kind.STACK_CHANGED, account=account, target=stack_name, aspect="template", widens=True,
                               detail=f"Stack {stack_name} in {account} was "

@@ -153,8 +153,8 @@ def _look(counter: aws.CallCounter) -> tuple[list[comparing.Seen], set[str]]:
         live = stack_read.live
         seen += comparing.stack_findings(
             account=account.name, stack_name=master.stack_name, live=live,
-            # An account the last apply did not know was given no stack by the console.
-            applied=... if applied is None else applied.templates.get(account.name),
+            # Before the first apply, and for an account the last apply did not know, the console made no stack.
+            applied=None if applied is None else applied.templates.get(account.name),
             desired=desired["accounts"][account.name].get("template"))
         if stack_read.gone or live.template is None:
             continue

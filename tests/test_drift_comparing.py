@@ -64,9 +64,11 @@ def test_a_group_deleted_by_hand_loses_its_members_and_policy():
                             (Kind.MEMBER_REMOVED, "prod.Admin", "alice", False)]
 
 
-def test_before_anything_was_applied_the_desired_state_is_the_yardstick():
-    found = master(live_iam(members=("bob",)), applied=None, desired={"prod.Admin": group(["alice"])})
-    assert kinds(found) == [(Kind.MEMBER_ADDED, "prod.Admin", "bob", True), (Kind.MEMBER_REMOVED, "prod.Admin", "alice", False)]
+def test_before_anything_was_applied_what_aws_holds_beyond_the_desired_state_is_drift():
+    found = master(live_iam(members=("bob",), extra_groups=("prod.Shadow",)), applied=None,
+                   desired={"prod.Admin": group(["alice"]), "prod.New": {**group(["carol"]), "policy_name": "prod.New-Policy"}})
+    assert kinds(found) == [(Kind.MEMBER_ADDED, "prod.Admin", "bob", True), (Kind.UNKNOWN_GROUP, "prod.Shadow", "", True)]
+    assert stacks(None, applied=None) == []  # not deployed yet
 
 
 @pytest.mark.parametrize("policies, widens", [
@@ -175,7 +177,7 @@ def stack(template, status="UPDATE_COMPLETE", reason="") -> LiveStack:
                      template=template, status_reason=reason)
 
 
-def stacks(live, applied=..., desired=WANTED):
+def stacks(live, applied=None, desired=WANTED):
     return kinds(comparing.stack_findings(account="prod", stack_name="RoleModel", live=live, applied=applied, desired=desired))
 
 

@@ -204,7 +204,8 @@ def _keep(check: DriftCheck, counter: aws.CallCounter, seen: list, checked_accou
                 finding.save(update_fields=["detail", "live", "expected", "widens", "last_seen", "last_check"])
                 continue
             outcome.opened.append(DriftFinding.objects.create(
-                kind=item.kind, account=accounts.get(item.account), account_name=item.account, target=item.target[:512],
+                kind=item.kind, account=None if item.account == comparing.MASTER else accounts.get(item.account),
+                account_name=item.account, target=item.target[:512],
                 key=item.key[:700], detail=item.detail, live=item.live, expected=item.expected, widens=item.widens,
                 first_seen=now, last_seen=now, first_check=check, last_check=check))
         for key, finding in still_open.items():

@@ -62,7 +62,10 @@ def drift_check_request(*, actor: Actor) -> tuple[DriftCheck, bool]:
     """Queue a check, unless one is queued or running: then that one. Returns (check, created)."""
     check_actor(actor, "check_drift")
     reap_stale_checks()
-    active = DriftCheck.objects.select_for_update().filter(status__in=ACTIVE_STATUSES).order_by("pk").first()
+    # Two requests at once must not both find no active check: the master account's row serialises them.
+    MasterAccount.load()
+    MasterAccount.objects.select_for_update().get(pk=1)
+    active = DriftCheck.objects.filter(status__in=ACTIVE_STATUSES).order_by("pk").first()
     if active is not None:
         return active, False
     check = DriftCheck.objects.create(requested_by=actor.user, requested_by_name=actor.name)
@@ -101,13 +104,13 @@ def run_drift_check(*, check_id: int) -> CheckOutcome | None:
     check = DriftCheck.objects.get(pk=check_id)
     counter = aws.CallCounter()
     try:
-        seen, checked_accounts = _look(counter)
+        seen = _look(counter)
     except aws.AwsError as error:
         return _fail(check, counter, str(error))
     except Exception as error:  # a bug still ends the check with its reason
         logger.exception("drift check %s failed", check_id)
         return _fail(check, counter, f"Internal error: {error.__class__.__name__}: {error}")
-    return _keep(check, counter, seen, checked_accounts)
+    return _keep(check, counter, seen)
 
 
 def _fail(check: DriftCheck, counter: aws.CallCounter, reason: str) -> CheckOutcome:
@@ -122,8 +125,8 @@ def _calls(counter: aws.CallCounter) -> dict:
             "by_operation": calls["operations"]}
 
 
-def _look(counter: aws.CallCounter) -> tuple[list[comparing.Seen], set[str]]:
-    """Steps 2 and 3 of :func:`run_drift_check`: what differs, and the accounts looked at."""
+def _look(counter: aws.CallCounter) -> list[comparing.Seen]:
+    """Steps 2 and 3 of :func:`run_drift_check`: what differs."""
     master = MasterAccount.load()
     accounts = list(AssumableAccount.objects.order_by("name"))
     enabled = [account for account in accounts if account.enabled]
@@ -165,7 +168,7 @@ def _look(counter: aws.CallCounter) -> tuple[list[comparing.Seen], set[str]]:
         seen += comparing.role_findings(
             account=account.name, expected_roles=comparing.roles_in_template(live.template, **resolving),
             live_roles=live_roles, desired_roles=comparing.roles_in_template(wanted, **resolving) if wanted else None)
-    return seen, {account.name for account in enabled} | {comparing.MASTER}
+    return seen
 
 
 def _check_reached(master: MasterAccount, enabled: list, reads: dict, live_iam: aws.LiveIam) -> None:
@@ -185,7 +188,7 @@ def _check_reached(master: MasterAccount, enabled: list, reads: dict, live_iam: 
         raise aws.AwsError("; ".join(wrong) + ". Nothing was compared.", code="WrongAccount")
 
 
-def _keep(check: DriftCheck, counter: aws.CallCounter, seen: list, checked_accounts: set) -> CheckOutcome:
+def _keep(check: DriftCheck, counter: aws.CallCounter, seen: list) -> CheckOutcome:
     """Step 4 of :func:`run_drift_check`."""
     now = timezone.now()
     outcome = CheckOutcome()

@@ -10,8 +10,8 @@ from typing import NotRequired, TypedDict
 
 from django.db import models
 
+from core import json_diff, normalize
 from integrations import aws
-from core import normalize
 from plans import diff
 
 MASTER_PARAMETER = "AssumingAccountID"
@@ -229,7 +229,7 @@ def master_plan(*, document: dict, live: aws.LiveIam, teardown: bool, protected_
         if current is None or not normalize.same_policy(current, spec["policy"]):
             master["policies_put"].append({
                 "group": group, "policy_name": spec["policy_name"], "document": spec["policy"], "before": current,
-                "diff": diff.unified_diff(current, spec["policy"], name=spec["policy_name"]),
+                "diff": json_diff.unified_diff(current, spec["policy"], name=spec["policy_name"]),
             })
         for other in sorted(set(live_policies) - {spec["policy_name"]}):
             master["policies_remove"].append({"group": group, "policy_name": other})

@@ -11,7 +11,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import dispatch, runner, stack_records, targets
+from plans import dispatch, revocation, runner, stack_records, targets
 from plans.access import account_access, master_access
 from plans.document import StackAction
 from plans.jobs import ensure_running, step_finish, step_log
@@ -193,6 +193,11 @@ def apply_master(*, job_id: int) -> None:
         step_finish(step, counter=None, status=JobStep.Status.SKIPPED,
                     error="Not started: an account step failed, so the master account was left unchanged.")
         _finish(job, plan, error=f"{len(failed_accounts)} account(s) failed: {reason}")
+        return
+    refusal = revocation.document_refusal(plan) if plan.kind == Plan.Kind.REVOCATION else ""
+    if refusal:  # changed in the database after it was approved: nothing is written
+        step_finish(step, counter=None, error=refusal)
+        _finish(job, plan, error=refusal)
         return
     operations = _iam_operations(plan.master)
     counter = aws.CallCounter()

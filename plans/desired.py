@@ -157,7 +157,10 @@ def fingerprint(document: dict) -> str:
 
 
 def _edits_since_last_apply():
-    last_applied = Plan.objects.filter(status=Plan.Status.APPLIED).order_by("-planned_at").first()
+    # A revocation plan applies no edit of the desired state: the edits since the last converge or
+    # teardown are still waiting for AWS, and still not approvable by their authors.
+    last_applied = (Plan.objects.filter(status=Plan.Status.APPLIED).exclude(kind=Plan.Kind.REVOCATION)
+                    .order_by("-planned_at").first())
     events = AuditEvent.objects.filter(object_type__in=DESIRED_STATE_OBJECT_TYPES, action__in=("create", "update", "delete"))
     if last_applied and last_applied.planned_at:
         events = events.filter(created_at__gt=last_applied.planned_at)

@@ -9,7 +9,7 @@ from audit.selectors import membership_removals
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import desired, diff, dispatch, document, guards, presenting, stack_records, targets
+from plans import desired, diff, dispatch, document, guards, presenting, revocation, stack_records, targets
 from plans.access import account_access, master_access
 from plans.document import CHANGE_SET_ACTIONS, block
 from plans.jobs import ensure_running, step_finish, step_log
@@ -167,6 +167,9 @@ def _compute(plan: Plan, job: Job, master_model: MasterAccount, counters: dict, 
     teardown = plan.kind == Plan.Kind.TEARDOWN
     for step in steps.values():
         step.start(total=2)
+    if plan.kind == Plan.Kind.REVOCATION:  # the master account's members only
+        revocation.compute(plan, master_model, counters, steps, computed)
+        return
     with transaction.atomic():
         _resolve_account_ids(master_model, counters)
     accounts_by_name = {account.name: account for account in AssumableAccount.objects.all()}
@@ -239,8 +242,11 @@ def _store_plan(plan: Plan, job: Job, steps: dict, counters: dict, *, document: 
         for target, step in steps.items():
             step_finish(step, counter=counters.get(target))
         job.finish()
-        candidates = list(
-            Plan.objects.filter(status__in=Plan.SUPERSEDABLE_STATUSES, pk__lt=plan.pk).values_list("pk", flat=True)
+        # Revocation plans and the others never supersede each other (plans.revocation); a revocation plan
+        # supersedes nothing at all: each removes only what the desired state no longer holds.
+        candidates = [] if plan.kind == Plan.Kind.REVOCATION else list(
+            Plan.objects.filter(status__in=Plan.SUPERSEDABLE_STATUSES, pk__lt=plan.pk)
+            .exclude(kind=Plan.Kind.REVOCATION).values_list("pk", flat=True)
         )
         # Each conditional: a plan that started applying since the read runs on, its change sets kept.
         superseded = [old for old in candidates if Plan(pk=old).supersede()]
@@ -251,6 +257,7 @@ def _store_plan(plan: Plan, job: Job, steps: dict, counters: dict, *, document: 
             audit_record(actor=PLANNER, action="plan_superseded", object_type="plan", object_id=str(old),
                          object_repr=f"plan #{old}", reason=f"Superseded by plan #{plan.pk}")
             dispatch.discard_after_commit(plan_id=old)
+        revocation.after_planned(plan)
 
 
 def _all_group_count(live: aws.LiveIam) -> int:

@@ -259,10 +259,20 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600)
     }
+# Revocations on time (plans/revocation.py): every ROLEMODEL_EXPIRY_CHECK_SECONDS beat revokes the
+# memberships whose expiry has passed and makes a revocation plan, a plan that only removes members.
+# So an expiry reaches AWS within this interval plus the apply time. MEMBERSHIP_EXPIRY_INTERVAL_SECONDS
+# is the name older releases read; it still counts when the new one is not set.
+ROLEMODEL_EXPIRY_CHECK_SECONDS = env.int(
+    "ROLEMODEL_EXPIRY_CHECK_SECONDS", default=env.int("MEMBERSHIP_EXPIRY_INTERVAL_SECONDS", default=60)
+)
+# With it on, the system approves a revocation plan under this rule (audited as such) and applies it at
+# once: narrowing access needs no second person. Off, a revocation plan waits for an Approver.
+ROLEMODEL_AUTO_APPLY_REVOCATIONS = env.bool("ROLEMODEL_AUTO_APPLY_REVOCATIONS", default=True)
 CELERY_BEAT_SCHEDULE = {
     "expire-memberships": {
-        "task": "memberships.tasks.expire_due_memberships_task",
-        "schedule": env.int("MEMBERSHIP_EXPIRY_INTERVAL_SECONDS", default=300),
+        "task": "plans.tasks.expiry_tick_task",
+        "schedule": ROLEMODEL_EXPIRY_CHECK_SECONDS,
     },
 }
 

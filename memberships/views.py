@@ -69,7 +69,7 @@ def membership_add(request):
             if result.created:
                 messages.success(request, f"Granted {len(result.created)}: {_names(result.created)}.")
             if result.already_granted:
-                messages.info(request, f"Already granted, left as they were: {_names(result.already_granted)}.")
+                messages.info(request, f"Already granted with the same expiry, left as they were: {_names(result.already_granted)}.")
             users = form.cleaned_data["users"]
             if len(users) == 1:
                 return redirect("memberships:iam_user_detail", pk=users[0].pk)
@@ -157,10 +157,12 @@ def iam_user_delete(request, pk: int):
 def iam_user_detail(request, pk: int):
     iam_user = get_object_or_404(IAMUser, pk=pk)
     tab = "history" if request.GET.get("tab") == "history" else "grants"
+    grants = selectors.iam_user_grants(iam_user)
     context = {
         "iam_user": iam_user,
         "tab": tab,
-        "grants": selectors.iam_user_grants(iam_user),
+        "grants": grants,
+        "group_count": selectors.group_count(grants),
         "group_limit": limits.GROUPS_PER_USER_MAX,
         "remove_form": ReasonForm(),
     }

@@ -8,6 +8,7 @@ from cli.decide import ApproveSubcommand, RejectSubcommand
 from cli.export_files import ExportSubcommand
 from cli.import_files import ImportSubcommand
 from cli.list_roles import ListSubcommand
+from cli.offboard import OffboardSubcommand
 from cli.plan import PlanSubcommand
 from cli.sync_users import SyncUsersSubcommand
 
@@ -20,5 +21,6 @@ SUBCOMMANDS = (
     ApplySubcommand(),
     ListSubcommand(),
     SyncUsersSubcommand(),
+    OffboardSubcommand(),
     AuditSubcommand(),
 )

@@ -12,6 +12,7 @@ A revocation plan neither supersedes nor is superseded by a converge plan (``pla
 and only a later grant of the very membership it removes makes it stale (:func:`stale_reason`).
 """
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -224,8 +225,15 @@ def waiting_rule_plans() -> list[int]:
                                     decided_by_name=RULE_ACTOR.name).order_by("pk").values_list("pk", flat=True))
 
 
+@dataclass
+class Offboarding:
+    iam_user: IAMUser
+    revoked: list[str]  # "<user> in <group>", one per grant
+    plan: Plan
+
+
 @transaction.atomic
-def offboard(*, actor: Actor, user_name: str, reason: str) -> Plan:
+def offboard(*, actor: Actor, user_name: str, reason: str) -> Offboarding:
     """Remove an IAM user from every group, in one action.
 
     1. Refuse an empty reason or an IAM user the console does not know.
@@ -239,9 +247,11 @@ def offboard(*, actor: Actor, user_name: str, reason: str) -> Plan:
     iam_user = IAMUser.objects.filter(user_name__iexact=(user_name or "").strip()).first()
     if iam_user is None:
         raise RevocationError({"user_name": f"The console knows no IAM user “{user_name}”."})
-    memberships = list(iam_user.memberships.select_related("iam_user", "account", "role"))
-    for membership in memberships:
+    revoked = []
+    for membership in iam_user.memberships.select_related("iam_user", "account", "role").order_by("pk"):
+        revoked.append(str(membership))
         membership_revoke(actor=actor, membership=membership, reason=f"Offboarded: {reason}")
-    return revocation_request(
-        actor=actor, reason=f"Offboarding {iam_user.user_name} ({len(memberships)} grant(s) revoked): {reason}"
+    plan = revocation_request(
+        actor=actor, reason=f"Offboarding {iam_user.user_name} ({len(revoked)} grant(s) revoked): {reason}"
     )
+    return Offboarding(iam_user=iam_user, revoked=revoked, plan=plan)

@@ -51,6 +51,7 @@ EXPECTED = {
     "plans:job_list": ({"GET"}, {"view"}),
     "plans:job_detail": ({"GET"}, {"view"}),
     "plans:live_roles": ({"GET"}, {"view"}),
+    "plans:offboard": ({"GET", "POST"}, {"edit"}),
 }
 # The OIDC URLs exist only with single sign-on configured (console/sso.py); they are its sign-in steps.
 PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback", "oidc_logout"}
@@ -114,6 +115,7 @@ def _url(name: str, objects, people) -> str:
         "plans:reject": lambda: {"pk": objects["plan"].pk},
         "plans:apply": lambda: {"pk": objects["plan"].pk},
         "plans:job_detail": lambda: {"pk": objects["job"].pk},
+        "plans:offboard": lambda: {"iam_user_pk": objects["iam_user"].pk},
     }
     return reverse(name, kwargs=pk_of[name]() if name in pk_of else None)
 

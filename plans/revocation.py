@@ -209,14 +209,23 @@ def expiry_tick() -> dict:
     1. Revoke every membership whose expiry has passed (each audited).
     2. Apply again every revocation plan the rule approved that is still waiting for its apply (an
        apply was running when it was approved: only one runs at a time); one gone stale is superseded.
-    3. When a membership was revoked, request a revocation plan: AWS may still hold it.
+    3. When a membership was revoked, request a revocation plan: AWS may still hold it (when it does
+       not, the plan says "No changes"). So too when the last revocation plan failed (AWS did not
+       answer, say): the memberships it was to remove are still to be removed.
     """
     expired = expire_due_memberships()
     retried = waiting_rule_plans()
     for plan_id in retried:
         dispatch.revocation_apply_after_commit(plan_id)
-    plan = revocation_request(actor=EXPIRY_ACTOR, reason=f"{expired} membership(s) expired") if expired else None
+    reason = (f"{expired} membership(s) expired" if expired
+              else "The last revocation plan failed; trying again" if _last_revocation_failed() else "")
+    plan = revocation_request(actor=EXPIRY_ACTOR, reason=reason) if reason else None
     return {"expired": expired, "retried": retried, "plan": plan.pk if plan else None}
+
+
+def _last_revocation_failed() -> bool:
+    last = Plan.objects.filter(kind=Plan.Kind.REVOCATION).order_by("-pk").only("status").first()
+    return last is not None and last.status in (Plan.Status.FAILED, Plan.Status.APPLY_FAILED)
 
 
 def waiting_rule_plans() -> list[int]:

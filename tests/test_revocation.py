@@ -3,6 +3,8 @@ but member removals, approved by the system under the revocation rule and applie
 else still needs four eyes. Against the fake AWS, the worker's work run in this process (tests/workflow.py)."""
 from datetime import timedelta
 
+import os
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
@@ -15,6 +17,7 @@ from memberships.services import membership_revoke, memberships_grant
 from plans import desired, planning, revocation, services
 from plans.models import Job, JobStep, Plan
 from tests.aws_world import live_groups, sample_world  # noqa: F401
+from tests.e2e_fixtures import _SettingReader
 from tests.workflow import apply_now, plan_now, run_apply_job
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +243,47 @@ def test_an_applied_revocation_does_not_hide_edits_from_four_eyes(applied_world,
 def test_an_expiry_check_with_nothing_due_requests_no_plan(db):
     assert revocation.expiry_tick() == {"expired": 0, "retried": [], "plan": None}
     assert not Plan.objects.exists()
+
+
+def test_a_failed_revocation_is_planned_again_at_the_next_check(applied_world):
+    expire(membership("dev.jones", "prod.PowerUserRole"))
+    failed = Plan.objects.get(pk=revocation.expiry_tick()["plan"])
+    Plan.objects.filter(pk=failed.pk).update(status=Plan.Status.FAILED, error="master: AWS did not answer")
+
+    again = revocation.expiry_tick()
+
+    assert again["expired"] == 0 and again["plan"] not in (None, failed.pk)
+    plan = compute(Plan.objects.get(pk=again["plan"]))
+    assert [(e["user"], e["group"]) for e in plan.master["members_remove"]] == [("dev.jones", "prod.PowerUserRole")]
+    run_apply_job(services.revocation_apply_by_rule(plan_id=plan.pk))
+    assert "dev.jones" not in live_groups(applied_world)["prod.PowerUserRole"]["members"]
+    assert revocation.expiry_tick()["plan"] is None  # the last one succeeded: nothing more to do
+
+
+def _expiry_settings(environment: dict) -> _SettingReader:
+    """The check's beat entry and the rule as a process with ``environment`` reads them (started at once)."""
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("ROLEMODEL_EXPIRY_CHECK_SECONDS", "MEMBERSHIP_EXPIRY_INTERVAL_SECONDS",
+                           "ROLEMODEL_AUTO_APPLY_REVOCATIONS")}
+    env.update(DJANGO_SETTINGS_MODULE="rolemodel_site.settings", **environment)
+    return _SettingReader(env, "CELERY_BEAT_SCHEDULE['expire-memberships'] | "
+                               "{'auto_apply': settings.ROLEMODEL_AUTO_APPLY_REVOCATIONS}")
+
+
+def test_the_expiry_check_runs_every_minute_by_default_and_the_old_setting_name_still_counts():
+    cases = [({}, ("plans.tasks.expiry_tick_task", 60, True)),
+             ({"ROLEMODEL_EXPIRY_CHECK_SECONDS": "5"}, ("plans.tasks.expiry_tick_task", 5, True)),
+             ({"MEMBERSHIP_EXPIRY_INTERVAL_SECONDS": "300"}, ("plans.tasks.expiry_tick_task", 300, True)),
+             ({"MEMBERSHIP_EXPIRY_INTERVAL_SECONDS": "300", "ROLEMODEL_EXPIRY_CHECK_SECONDS": "30"},
+              ("plans.tasks.expiry_tick_task", 30, True)),
+             ({"ROLEMODEL_AUTO_APPLY_REVOCATIONS": "false"}, ("plans.tasks.expiry_tick_task", 60, False))]
+    readers = [(_expiry_settings(environment), expected) for environment, expected in cases]
+    for reader, expected in readers:
+        read = reader.value()
+        assert (read["task"], read["schedule"], read["auto_apply"]) == expected
+
+
+def test_the_expiry_check_task_is_registered():
+    from rolemodel_site.celery import app
+
+    assert "plans.tasks.expiry_tick_task" in app.tasks and "plans.tasks.apply_revocation_task" in app.tasks

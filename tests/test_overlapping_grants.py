@@ -1,10 +1,13 @@
 """Several grants of one group to one person: each its own row, reason, expiry and audit rows; the person is
 in the group while any of them is live, so access ends when the last one ends. Limits and the original
 tool's files count groups, not grants."""
+import shutil
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,6 +17,7 @@ from memberships import selectors
 from memberships.models import Membership
 from memberships.services import expire_due_memberships, memberships_grant, memberships_sync
 from plans import desired
+from tests.aws_world import SAMPLES
 from tests.factories import AccountFactory, IAMUserFactory, MasterAccountFactory, MembershipFactory, RoleFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +112,20 @@ def test_the_pages_show_each_of_two_grants(world, eddie, client_for, people):
 
     assert listing.count("1 of 2 grants") == 2 and "team lead" in listing and "incident 42" in listing
     assert detail.count("1 of 2 grants") == 2 and "Uses <b>1 of 10</b> groups (2 grants)" in detail
+
+
+def test_an_import_names_a_person_with_two_grants_left_in_place_once(people, eddie, tmp_path):
+    for name in ("config.yml", "roles.yml", "users.yml"):
+        shutil.copy(SAMPLES / name, tmp_path / name)
+    call_command("rolemodel", "import", str(tmp_path / "config.yml"), "--users", str(tmp_path / "users.yml"),
+                 "--as", "eddie", stdout=StringIO())
+    held = Membership.objects.get(iam_user__user_name="maria.admin", account__name="prod", role__logical_name="AdminRole")
+    memberships_grant(actor=eddie, grants=[(held.iam_user, held.account, held.role)], reason="incident 42",
+                      expires_at=timezone.now() + timedelta(hours=1))
+    (tmp_path / "users.yml").write_text("prod:\n  ReadOnlyRole:\n    - support.lee\n")
+
+    out = StringIO()
+    call_command("rolemodel", "import", str(tmp_path / "config.yml"), "--users", str(tmp_path / "users.yml"),
+                 "--as", "eddie", "--dry-run", stdout=out)
+
+    assert out.getvalue().count("membership maria.admin in prod.AdminRole") == 1

@@ -123,9 +123,9 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
         if refusal:
             raise PlanError(refusal)
     else:
-        if plan.decided_by_id is None:
-            raise PlanError("This plan was approved by no person (only a revocation plan may be approved by the "
-                            "system); it cannot be applied. Request a new plan.")
+        if plan.decided_by_id is None and plan.decided_by_name == revocation.RULE_ACTOR.name:
+            raise PlanError("This plan is marked as approved by the revocation rule, which approves only revocation "
+                            "plans; it cannot be applied. Request a new plan.")
         current = desired.fingerprint(desired.desired_state_document(teardown=plan.kind == Plan.Kind.TEARDOWN))
         if current != plan.fingerprint:
             raise PlanError("The desired state changed after this plan was made, so it is stale. Request a new plan.")

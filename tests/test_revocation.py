@@ -7,6 +7,7 @@ import os
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -18,6 +19,7 @@ from plans import desired, planning, revocation, services
 from plans.models import Job, JobStep, Plan
 from tests.aws_world import live_groups, sample_world  # noqa: F401
 from tests.e2e_fixtures import _SettingReader
+from tests.factories import MasterAccountFactory
 from tests.workflow import apply_now, plan_now, run_apply_job
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +115,7 @@ def test_a_converge_plan_that_only_removes_is_not_approved_by_the_rule(applied_w
     # Forced into "approved" by nobody (the database written around the services): it does not apply.
     Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.APPROVED, decided_by_name=revocation.RULE_ACTOR.name)
     plan.refresh_from_db()
-    with pytest.raises(services.PlanError, match="approved by no person"):
+    with pytest.raises(services.PlanError, match="approves only revocation plans"):
         services.apply_request(actor=eddie, plan=plan)
     assert services.revocation_apply_by_rule(plan_id=plan.pk) is None
 
@@ -287,3 +289,21 @@ def test_the_expiry_check_task_is_registered():
     from rolemodel_site.celery import app
 
     assert "plans.tasks.expiry_tick_task" in app.tasks and "plans.tasks.apply_revocation_task" in app.tasks
+
+
+def test_the_plan_pages_show_a_revocation_plan_and_who_approved_it(people, client_for):
+    MasterAccountFactory()
+    removals = {part: [] for part in revocation.MASTER_PARTS}
+    removals["members_remove"] = [{"group": "prod.Admin", "user": "alice", "removed_by": "system:expiry",
+                                   "reason": "Expired at 2026-11-30 10:00 UTC"}]
+    plan = Plan.objects.create(kind=Plan.Kind.REVOCATION, status=Plan.Status.APPROVED, requested_by_name="system:expiry",
+                               decided_by_name=revocation.RULE_ACTOR.name, decision_comment=revocation.RULE_COMMENT,
+                               summary={"add": 0, "change": 0, "remove": 1}, master=removals, fingerprint="x")
+    client = client_for(people.viewer)
+
+    listing = client.get(reverse("plans:list")).content.decode()
+    detail = client.get(reverse("plans:detail", args=[plan.pk])).content.decode()
+
+    assert ">revocation</span>" in listing and "0 to add, 0 to change, 1 to remove" in listing
+    assert ">revocation</span>" in detail and "system:revocation-rule" in detail
+    assert "ROLEMODEL_AUTO_APPLY_REVOCATIONS=true" in detail and "alice" in detail

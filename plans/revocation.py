@@ -29,7 +29,7 @@ from memberships.models import IAMUser
 from memberships.services import expire_due_memberships, membership_revoke
 from plans import desired, dispatch, targets
 from plans.access import master_access
-from plans.document import block, summarize
+from plans.document import UNCHANGED_ACTIONS, block, summarize
 from plans.jobs import reap_abandoned_jobs, step_log
 from plans.models import Job, JobStep, Plan
 
@@ -66,13 +66,18 @@ def document_refusal(plan: Plan) -> str:
         return (f"Plan #{plan.pk} is a revocation plan but holds {', '.join(extra)}: a revocation plan may only "
                 "remove members from groups. Nothing was written.")
     changed = [entry.get("name", "?") for entry in plan.accounts or []
-               if entry.get("action") not in ("none", "skip") or entry.get("resources")]
+               if entry.get("action") not in UNCHANGED_ACTIONS or entry.get("resources")]
     if changed:
         return (f"Plan #{plan.pk} is a revocation plan but changes the stacks of {', '.join(changed)}: a revocation "
                 "plan may only remove members from groups. Nothing was written.")
     summary = plan.summary or {}
     if summary.get("add") or summary.get("change"):
         return f"Plan #{plan.pk} is a revocation plan but its summary adds or changes something. Nothing was written."
+    managed = (plan.desired_state or {}).get("groups", {})
+    unmanaged = sorted({str(entry.get("group")) for entry in master.get("members_remove") or []} - set(managed))
+    if unmanaged:
+        return (f"Plan #{plan.pk} is a revocation plan but removes members from {', '.join(unmanaged)}, which the "
+                "console does not manage. Nothing was written.")
     return ""
 
 

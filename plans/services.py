@@ -14,6 +14,7 @@ from plans.models import Job, JobStep, Plan
 
 logger = logging.getLogger(__name__)
 
+
 class PlanError(ValidationError):
     """A workflow step refused, with the reason a person can act on."""
 

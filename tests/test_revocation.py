@@ -139,6 +139,18 @@ def test_a_revocation_plan_holding_anything_but_removals_is_refused(applied_worl
         services.apply_request(actor=Actor.from_user(people.editor), plan=plan)
 
 
+def test_a_revocation_plan_may_remove_members_only_from_groups_the_console_manages(applied_world):
+    expire(membership("dev.jones", "prod.PowerUserRole"))
+    plan = tick_and_compute()
+    outside = {"group": "Administrators", "user": "dev.okafor"}
+    Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.PENDING, decided_by_name="",
+                                           master={**plan.master, "members_remove": [outside]})
+    plan.refresh_from_db()
+
+    assert revocation.approve_by_rule(plan) is False
+    assert "Administrators, which the console does not manage" in revocation.rule_refusal(plan)
+
+
 def test_a_revocation_plan_tampered_after_its_apply_started_writes_nothing(applied_world):
     expire(membership("dev.jones", "prod.PowerUserRole"))
     plan = tick_and_compute()

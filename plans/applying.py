@@ -11,7 +11,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import dispatch, runner, stack_records, targets
+from plans import dispatch, parallel, runner, stack_records, targets
 from plans.access import account_access, master_access
 from plans.document import StackAction
 from plans.jobs import ensure_running, step_finish, step_log
@@ -151,33 +151,37 @@ def start_master_step_when_accounts_done(job: Job) -> None:
         dispatch.master_step_after_commit(job)
 
 
-def _iam_operations(master_plan: dict) -> list[tuple[str, str, dict]]:
-    """Every IAM write of the plan, in an order AWS accepts: (description, operation, parameters)."""
-    operations = []
+def _iam_operations(master_plan: dict) -> dict[str, list[tuple[str, str, dict]]]:
+    """Every IAM write of the plan by group, each group's in an order AWS accepts: (description,
+    operation, parameters). A group is created before its policies are put and its members added;
+    a group is removed after its members and then its policies. Different groups do not depend on
+    each other, so the master step writes them side by side."""
+    by_group: dict[str, list] = {}
+
+    def add(group, description, operation, parameters):
+        by_group.setdefault(group, []).append((description, operation, {"GroupName": group, **parameters}))
+
     for item in master_plan["groups_create"]:
-        operations.append((f"Create group {item['group']}", "create_group", {"GroupName": item["group"], "Path": limits.GROUP_PATH}))
+        add(item["group"], f"Create group {item['group']}", "create_group", {"Path": limits.GROUP_PATH})
     for item in master_plan["policies_put"]:
-        operations.append((f"Put policy {item['policy_name']} on {item['group']}", "put_group_policy",
-                           {"GroupName": item["group"], "PolicyName": item["policy_name"],
-                            "PolicyDocument": json.dumps(item["document"])}))
+        add(item["group"], f"Put policy {item['policy_name']} on {item['group']}", "put_group_policy",
+            {"PolicyName": item["policy_name"], "PolicyDocument": json.dumps(item["document"])})
     for item in master_plan["policies_remove"]:
-        operations.append((f"Remove policy {item['policy_name']} from {item['group']}", "delete_group_policy",
-                           {"GroupName": item["group"], "PolicyName": item["policy_name"]}))
+        add(item["group"], f"Remove policy {item['policy_name']} from {item['group']}", "delete_group_policy",
+            {"PolicyName": item["policy_name"]})
     for item in master_plan["members_add"]:
-        operations.append((f"Add {item['user']} to {item['group']}", "add_user_to_group",
-                           {"GroupName": item["group"], "UserName": item["user"]}))
+        add(item["group"], f"Add {item['user']} to {item['group']}", "add_user_to_group", {"UserName": item["user"]})
     for item in master_plan["members_remove"]:
-        operations.append((f"Remove {item['user']} from {item['group']}", "remove_user_from_group",
-                           {"GroupName": item["group"], "UserName": item["user"]}))
+        add(item["group"], f"Remove {item['user']} from {item['group']}", "remove_user_from_group",
+            {"UserName": item["user"]})
     for item in master_plan["groups_remove"]:
         for user in item["members"]:
-            operations.append((f"Remove {user} from {item['group']}", "remove_user_from_group",
-                               {"GroupName": item["group"], "UserName": user}))
+            add(item["group"], f"Remove {user} from {item['group']}", "remove_user_from_group", {"UserName": user})
         for policy in item["policies"]:
-            operations.append((f"Remove policy {policy} from {item['group']}", "delete_group_policy",
-                               {"GroupName": item["group"], "PolicyName": policy}))
-        operations.append((f"Delete group {item['group']}", "delete_group", {"GroupName": item["group"]}))
-    return operations
+            add(item["group"], f"Remove policy {policy} from {item['group']}", "delete_group_policy",
+                {"PolicyName": policy})
+        add(item["group"], f"Delete group {item['group']}", "delete_group", {})
+    return by_group
 
 
 def apply_master(*, job_id: int) -> None:
@@ -198,7 +202,7 @@ def apply_master(*, job_id: int) -> None:
     counter = aws.CallCounter()
     master = _master_model()
     access = master_access(master)
-    if not step.start(total=len(operations)):
+    if not step.start(total=sum(len(writes) for writes in operations.values())):
         return
     def work():
         if operations:  # groups written in another account would grant access nobody approved
@@ -207,15 +211,33 @@ def apply_master(*, job_id: int) -> None:
             expected = recorded.get("account_id", "")
             targets.verify_reached(access, counter, expected=expected)
             step_log(step, f"Credentials are in account {expected}, as planned")
-        for description, operation, parameters in operations:
             ensure_running(job.pk)
-            aws.iam_write(access, counter, operation, **parameters)
-            step_log(step, description, done_delta=1)
+        _write_groups(job, step, access, counter, operations)
 
     error = runner.run_step(step, work, label="master", counter=counter)
     if error is None:
         return  # declared abandoned: the reaper recorded the failure
     _finish(job, plan, error=error)
+
+
+def _write_groups(job: Job, step: JobStep, access, counter, operations: dict) -> None:
+    """The master step's IAM writes: each group's in order, different groups side by side in a pool
+    bounded by ROLEMODEL_AWS_WRITE_CONCURRENCY. The writes share one IAM client, so botocore's adaptive
+    retry mode paces them all when IAM throttles. The database stays in this thread: each write done is
+    logged here, and the job checked to be still running; once it is not, or a write fails, no further
+    write starts and the writes under way end first (see ``parallel.run_lanes``)."""
+
+    def write(operation, parameters):
+        return lambda: aws.iam_write(access, counter, operation, **parameters)
+
+    def written(done: parallel.Write) -> None:
+        step_log(step, done.description, done_delta=1)
+        ensure_running(job.pk)
+
+    lanes = {group: [parallel.Write(description, write(operation, parameters))
+                     for description, operation, parameters in writes]
+             for group, writes in operations.items()}
+    parallel.run_lanes(lanes, limit=parallel.write_concurrency(), on_written=written)
 
 
 def _finish(job: Job, plan: Plan, *, error: str) -> None:

@@ -283,6 +283,12 @@ ROLEMODEL_STACK_TIMEOUT_SECONDS = env.int("ROLEMODEL_STACK_TIMEOUT_SECONDS", def
 ROLEMODEL_AWS_CONNECT_TIMEOUT = env.float("ROLEMODEL_AWS_CONNECT_TIMEOUT", default=5.0)
 ROLEMODEL_AWS_READ_TIMEOUT = env.float("ROLEMODEL_AWS_READ_TIMEOUT", default=30.0)
 ROLEMODEL_AWS_MAX_ATTEMPTS = env.int("ROLEMODEL_AWS_MAX_ATTEMPTS", default=8)
+# How many AWS calls one plan or apply step makes at once. Reads (a plan's stacks, templates and the
+# master's IAM state) go to different accounts, each with its own CloudFormation limits; the master
+# step's IAM writes share one account's IAM rate, and botocore's adaptive retries slow them further
+# when IAM throttles.
+ROLEMODEL_AWS_READ_CONCURRENCY = env.int("ROLEMODEL_AWS_READ_CONCURRENCY", default=10)
+ROLEMODEL_AWS_WRITE_CONCURRENCY = env.int("ROLEMODEL_AWS_WRITE_CONCURRENCY", default=4)
 # A running job's worker beats every few seconds; a queued or running job without a beat for this
 # long was abandoned (its worker was killed or lost) and is marked failed, by the beat task below
 # and at the start of every plan and apply request.

@@ -8,9 +8,9 @@ its own, which each pool thread closes when its task ends, should one have been 
 * :func:`run_all` — independent reads: run them all, wait for every one, then give the results or
   the failures (all of them).
 * :func:`run_lanes` — writes in lanes: each lane's writes in order, different lanes side by side.
-  Each finished write is reported to the caller's thread (which logs it and checks the job still
-  runs); after a failure, or when the caller says stop, no lane starts another write, the writes
-  already under way end, and every failure is reported.
+  Each write made is reported to the caller's thread (which logs it and checks the job still
+  runs) before its lane makes the next; after a failure, or when the caller says stop, no lane
+  starts another write, the writes already under way end, and every failure is reported.
 """
 import queue
 import threading
@@ -94,15 +94,16 @@ def run_lanes(lanes: dict[Hashable, list[Write]], *, limit: int, on_written: Cal
     """Make each lane's writes in order, at most ``limit`` lanes at a time.
 
     ``on_written`` runs in the caller's thread after each write (for the step log and to check the
-    job still runs): when it raises, no further write starts, and once the writes under way have
-    ended its exception is raised. A write that fails stops its lane and keeps the other lanes from
+    job still runs), and the lane waits for it before its next write: when it raises, no further
+    write starts, and once the writes under way have ended its exception is raised. A write that fails stops its lane and keeps the other lanes from
     starting another write; once all have ended, :func:`failure_of` the failures is raised.
     """
     lanes = {key: writes for key, writes in lanes.items() if writes}
     if not lanes:
         return
-    stop = threading.Event()
-    events: queue.Queue = queue.Queue()  # (write, None) after a write; (None, error or None) when a lane ends
+    stop = threading.Event()  # no lane starts another write
+    gone = threading.Event()  # the caller's thread left (interrupted): nobody answers any more
+    events: queue.Queue = queue.Queue()  # (write, handled) after a write; (None, error or None) when a lane ends
 
     def run_lane(writes: list[Write]) -> None:
         error = None
@@ -111,7 +112,11 @@ def run_lanes(lanes: dict[Hashable, list[Write]], *, limit: int, on_written: Cal
                 if stop.is_set():
                     break
                 write.make()
-                events.put((write, None))
+                handled = threading.Event()
+                events.put((write, handled))
+                # The next write of the lane waits until the caller's thread has checked the job still runs.
+                while not handled.wait(timeout=1.0) and not gone.is_set():
+                    pass
         except BaseException as failure:  # reported to the caller's thread, which raises it
             error = failure
             stop.set()
@@ -122,19 +127,26 @@ def run_lanes(lanes: dict[Hashable, list[Write]], *, limit: int, on_written: Cal
     with ThreadPoolExecutor(max_workers=max(1, min(limit, len(lanes))), thread_name_prefix="aws-write") as pool:
         for writes in lanes.values():
             pool.submit(_closing_connections(run_lane), writes)
-        while running:
-            write, error = events.get()
-            if write is None:
-                running -= 1
-                if error is not None:
-                    errors.append(error)
-                continue
-            if interruption is None:
+        try:
+            while running:
+                write, detail = events.get()
+                if write is None:
+                    running -= 1
+                    if detail is not None:
+                        errors.append(detail)
+                    continue
                 try:
-                    on_written(write)
+                    if interruption is None:
+                        on_written(write)
                 except BaseException as failure:  # noqa: BLE001 — raised below, once no lane writes any more
                     interruption = failure
                     stop.set()
+                finally:
+                    detail.set()
+        except BaseException:
+            stop.set()
+            gone.set()
+            raise
     if interruption is not None:
         raise interruption
     if errors:

@@ -283,11 +283,12 @@ ROLEMODEL_STACK_TIMEOUT_SECONDS = env.int("ROLEMODEL_STACK_TIMEOUT_SECONDS", def
 ROLEMODEL_AWS_CONNECT_TIMEOUT = env.float("ROLEMODEL_AWS_CONNECT_TIMEOUT", default=5.0)
 ROLEMODEL_AWS_READ_TIMEOUT = env.float("ROLEMODEL_AWS_READ_TIMEOUT", default=30.0)
 ROLEMODEL_AWS_MAX_ATTEMPTS = env.int("ROLEMODEL_AWS_MAX_ATTEMPTS", default=8)
-# How many AWS calls one plan or apply step makes at once. Reads (a plan's stacks, templates and the
-# master's IAM state) go to different accounts, each with its own CloudFormation limits; the master
-# step's IAM writes share one account's IAM rate, and botocore's adaptive retries slow them further
-# when IAM throttles.
-ROLEMODEL_AWS_READ_CONCURRENCY = env.int("ROLEMODEL_AWS_READ_CONCURRENCY", default=10)
+# How many AWS calls one plan or apply step makes at once. A plan's reads go to different accounts,
+# each with its own CloudFormation rate (at most two calls at once in one account, and two IAM reads
+# in the master account), so the bound is on threads and connections more than on any one rate; the
+# master step's IAM writes all share the master account's IAM rate, so few at once, and botocore's
+# adaptive retries slow them further when IAM throttles.
+ROLEMODEL_AWS_READ_CONCURRENCY = env.int("ROLEMODEL_AWS_READ_CONCURRENCY", default=16)
 ROLEMODEL_AWS_WRITE_CONCURRENCY = env.int("ROLEMODEL_AWS_WRITE_CONCURRENCY", default=4)
 # A running job's worker beats every few seconds; a queued or running job without a beat for this
 # long was abandoned (its worker was killed or lost) and is marked failed, by the beat task below

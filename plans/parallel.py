@@ -95,8 +95,9 @@ def run_lanes(lanes: dict[Hashable, list[Write]], *, limit: int, on_written: Cal
 
     ``on_written`` runs in the caller's thread after each write (for the step log and to check the
     job still runs), and the lane waits for it before its next write: when it raises, no further
-    write starts, and once the writes under way have ended its exception is raised. A write that fails stops its lane and keeps the other lanes from
-    starting another write; once all have ended, :func:`failure_of` the failures is raised.
+    write starts, and once the writes under way have ended its exception is raised. A write that
+    fails stops its lane and keeps the other lanes from starting another write; once all have
+    ended, :func:`failure_of` the failures is raised.
     """
     lanes = {key: writes for key, writes in lanes.items() if writes}
     if not lanes:

@@ -58,7 +58,8 @@ def read_stack(
     settled = settled_by_status(live, stack_name=stack_name, record=record)
     if settled is not None:
         return settled
-    return fresh_read(live, {name: read() for name, read in fresh_reads(access, counter, live=live, stack_name=stack_name).items()})
+    reads = fresh_reads(access, counter, live=live, stack_name=stack_name)
+    return fresh_read(live, {name: read() for name, read in reads.items()})
 
 
 def settled_by_status(live: aws.LiveStack | None, *, stack_name: str, record: LiveStackRecord | None) -> StackRead | None:

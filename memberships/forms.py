@@ -1,13 +1,99 @@
+import re
+from urllib.parse import urlencode
+
 from django import forms
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from accounts.models import AssumableAccount
 from core import limits
-from core.form_fields import ModelIdsField, ServiceModelForm, reason_field
-from core.validators import no_control_characters_except_line_breaks
+from core.form_fields import ServiceModelForm, reason_field
+from core.validators import no_control_characters, no_control_characters_except_line_breaks
 from memberships.models import IAMUser
-from memberships.selectors import grantable_pairs, pair_value
+from memberships.selectors import grantable_pairs, iam_users_named, pair_value
 from roles.models import RoleDefinition
+
+# Between the IAM user names typed into one box (IAM names never hold a comma or a space).
+NAME_SEPARATORS = re.compile(r"[\s,]+")
+GRANT_USERS_MAX = 100
+
+
+def typed_names(text: str) -> list[str]:
+    return [name for name in NAME_SEPARATORS.split(text) if name]
+
+
+def name_being_typed(text: str) -> str:
+    """The last name of a box of names, unless a separator ends it (then the next is not begun)."""
+    return "" if not text or NAME_SEPARATORS.fullmatch(text[-1]) else typed_names(text)[-1]
+
+
+class IAMUserSearchInput(forms.TextInput):
+    """A text input for IAM user names that asks the server for at most 20 matching IAM users as one types
+    (htmx) and lists them under it; static/js/console.js puts the one clicked into the input. Without
+    JavaScript it is a plain text input for the names."""
+
+    def __init__(self, *, multiple: bool = False, attrs=None):
+        super().__init__(attrs={"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+        self.multiple = multiple
+
+    @staticmethod
+    def suggestions_id(name: str, attrs) -> str:
+        return f"{(attrs or {}).get('id') or name}-suggestions"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        suggestions_id = self.suggestions_id(name, context["widget"]["attrs"])
+        context["widget"]["attrs"].update({
+            "hx-get": f"{reverse('memberships:iam_user_suggestions')}?{urlencode({'field': name})}",
+            "hx-trigger": "input changed delay:200ms",
+            "hx-target": f"#{suggestions_id}",
+            "hx-swap": "innerHTML",
+            "aria-controls": suggestions_id,
+            "data-suggestions": suggestions_id,
+        })
+        if self.multiple:
+            context["widget"]["attrs"]["data-multiple"] = "true"
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html(
+            '{}<ul class="suggestions" id="{}" aria-label="Matching IAM users"></ul>',
+            super().render(name, value, attrs, renderer), self.suggestions_id(name, attrs),
+        )
+
+
+class IAMUserNamesField(forms.CharField):
+    """IAM users typed by name (or picked from the search box's suggestions): with ``multiple``, several
+    separated by commas or spaces, cleaned to a list in the order typed; otherwise one, cleaned to the IAM
+    user (None when empty). A name no IAM user has is an error that names it."""
+
+    def __init__(self, *, multiple: bool = False, **kwargs):
+        self.multiple = multiple
+        kwargs.setdefault("max_length", GRANT_USERS_MAX * (limits.USER_NAME_MAX + 2) if multiple else limits.USER_NAME_MAX)
+        kwargs.setdefault("widget", IAMUserSearchInput(multiple=multiple))
+        kwargs.setdefault("validators", [no_control_characters])
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        names = list(dict.fromkeys(typed_names(super().clean(value))))
+        if not names and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        if not names:
+            return [] if self.multiple else None
+        if not self.multiple and len(names) > 1:
+            raise forms.ValidationError("Type one IAM user name.", code="several")
+        if len(names) > GRANT_USERS_MAX:
+            raise forms.ValidationError(f"Grant at most {GRANT_USERS_MAX} IAM users at once.", code="too_many")
+        known = iam_users_named(names)
+        unknown = [name for name in names if name.lower() not in known]
+        if unknown:
+            raise forms.ValidationError(
+                "No IAM user is named %(names)s: pick a name from the suggestions, or add the IAM user first.",
+                code="unknown", params={"names": ", ".join(f"“{name}”" for name in unknown)},
+            )
+        iam_users = list(dict.fromkeys(known[name.lower()] for name in names))
+        return iam_users if self.multiple else iam_users[0]
 
 
 def _id_or_none(value) -> int | None:
@@ -25,20 +111,18 @@ class MembershipFilterForm(forms.Form):
     role = forms.ModelChoiceField(
         queryset=RoleDefinition.objects.order_by("logical_name"), required=False, empty_label="any role"
     )
-    user = forms.ModelChoiceField(
-        queryset=IAMUser.objects.order_by("user_name"), required=False, empty_label="any IAM user", label="IAM user"
-    )
+    user = IAMUserNamesField(required=False, label="IAM user")
 
 
 class MembershipGrantForm(forms.Form):
     """Grants every chosen IAM user every chosen (account, role) group: one user into several
     groups, several users into one group, or any cross product of the two."""
 
-    users = ModelIdsField(
-        queryset=IAMUser.objects.order_by("user_name"),
+    users = IAMUserNamesField(
+        multiple=True,
         label="IAM users",
-        widget=forms.SelectMultiple(attrs={"size": 10}),
         error_messages={"required": "Choose at least one IAM user."},
+        help_text="User names, separated by commas: type part of a name and pick from the suggestions.",
     )
     groups = forms.MultipleChoiceField(
         label="Groups (account.role)",
@@ -74,11 +158,13 @@ class MembershipGrantForm(forms.Form):
             self.initial.update(self._initial_from_query(preselect))
 
     def _initial_from_query(self, query) -> dict:
-        """Preselection from ``?user=&account=&role=`` links; ids that are not numbers are ignored."""
+        """Preselection from ``?user=<IAM user name>&account=<id>&role=<id>`` links; unknown names and ids
+        that are not numbers are ignored."""
         initial = {}
-        user_ids = [user_id for user_id in map(_id_or_none, query.getlist("user")) if user_id]
-        if user_ids:
-            initial["users"] = user_ids
+        names = [name for value in query.getlist("user") for name in typed_names(value)][:GRANT_USERS_MAX]
+        known = iam_users_named([name for name in names if len(name) <= limits.USER_NAME_MAX])
+        if known:
+            initial["users"] = ", ".join(sorted(iam_user.user_name for iam_user in known.values()))
         account_id, role_id = _id_or_none(query.get("account")), _id_or_none(query.get("role"))
         if account_id or role_id:
             initial["groups"] = [
@@ -136,6 +222,17 @@ class IAMUserForm(ServiceModelForm):
 
 class IAMUserSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search", widget=forms.TextInput(attrs={"type": "search"}))
+
+
+class IAMUserSuggestionsForm(forms.Form):
+    """What the search box sends while someone types: names so far, the last one being typed."""
+
+    text = forms.CharField(required=False, max_length=GRANT_USERS_MAX * (limits.USER_NAME_MAX + 2),
+                           strip=False, validators=[no_control_characters])
+
+    def name_being_typed(self) -> str:
+        name = name_being_typed(self.cleaned_data["text"])
+        return name if len(name) <= limits.USER_NAME_MAX else ""
 
 
 class MatrixFilterForm(forms.Form):

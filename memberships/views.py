@@ -17,6 +17,7 @@ from core.sudo import require_recent_password
 from memberships import selectors, services
 from memberships.forms import (
     IAMUserForm,
+    IAMUserSuggestionsForm,
     IAMUserSearchForm,
     MatrixFilterForm,
     MembershipFilterForm,
@@ -93,6 +94,17 @@ def membership_remove(request, pk: int):
         services.membership_revoke(actor=Actor.from_user(request.user), membership=membership, reason=form.cleaned_data["reason"])
         messages.success(request, f"Removed {membership.iam_user.user_name} from {membership.group_name}.")
     return redirect_next(request, request.POST.get("next"), default=reverse("memberships:list"))
+
+
+@require_GET
+@require("view")
+def iam_user_suggestions(request):
+    """The search box's suggestions (an htmx fragment): at most 20 IAM users matching the name being typed
+    into the form field ``?field=``. The IAM users list shows the same names to the same people."""
+    search = IAMUserSuggestionsForm({"text": request.GET.get(request.GET.get("field", "q"), "")})
+    text = search.name_being_typed() if search.is_valid() else ""
+    suggestions = selectors.iam_user_suggestions(text)
+    return render(request, "memberships/_iam_user_suggestions.html", {"suggestions": suggestions, "text": text})
 
 
 @require_GET

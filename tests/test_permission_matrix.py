@@ -35,6 +35,7 @@ EXPECTED = {
     "memberships:remove": ({"POST"}, {"edit"}),
     "memberships:matrix": ({"GET"}, {"view"}),
     "memberships:iam_user_list": ({"GET"}, {"view"}),
+    "memberships:iam_user_suggestions": ({"GET"}, {"view"}),
     "memberships:iam_user_create": ({"GET", "POST"}, {"edit"}),
     "memberships:iam_user_detail": ({"GET"}, {"view"}),
     "memberships:iam_user_edit": ({"GET", "POST"}, {"edit"}),

@@ -1,66 +1,15 @@
-import re
-from urllib.parse import urlencode
-
 from django import forms
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from accounts.models import AssumableAccount
 from core import limits
-from core.form_fields import ServiceModelForm, reason_field
+from core.form_fields import ServiceModelForm, SuggestionsInput, reason_field, typed_names
 from core.validators import no_control_characters, no_control_characters_except_line_breaks
 from memberships.models import IAMUser
 from memberships.selectors import grantable_pairs, iam_users_named, pair_value
 from roles.models import RoleDefinition
 
-# Between the IAM user names typed into one box (IAM names never hold a comma or a space).
-NAME_SEPARATORS = re.compile(r"[\s,]+")
 GRANT_USERS_MAX = 100
-
-
-def typed_names(text: str) -> list[str]:
-    return [name for name in NAME_SEPARATORS.split(text) if name]
-
-
-def name_being_typed(text: str) -> str:
-    """The last name of a box of names, unless a separator ends it (then the next is not begun)."""
-    return "" if not text or NAME_SEPARATORS.fullmatch(text[-1]) else typed_names(text)[-1]
-
-
-class IAMUserSearchInput(forms.TextInput):
-    """A text input for IAM user names that asks the server for at most 20 matching IAM users as one types
-    (htmx) and lists them under it; static/js/console.js puts the one clicked into the input. Without
-    JavaScript it is a plain text input for the names."""
-
-    def __init__(self, *, multiple: bool = False, attrs=None):
-        super().__init__(attrs={"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
-        self.multiple = multiple
-
-    @staticmethod
-    def suggestions_id(name: str, attrs) -> str:
-        return f"{(attrs or {}).get('id') or name}-suggestions"
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        suggestions_id = self.suggestions_id(name, context["widget"]["attrs"])
-        context["widget"]["attrs"].update({
-            "hx-get": f"{reverse('memberships:iam_user_suggestions')}?{urlencode({'field': name})}",
-            "hx-trigger": "input changed delay:200ms",
-            "hx-target": f"#{suggestions_id}",
-            "hx-swap": "innerHTML",
-            "aria-controls": suggestions_id,
-            "data-suggestions": suggestions_id,
-        })
-        if self.multiple:
-            context["widget"]["attrs"]["data-multiple"] = "true"
-        return context
-
-    def render(self, name, value, attrs=None, renderer=None):
-        return format_html(
-            '{}<ul class="suggestions" id="{}" aria-label="Matching IAM users"></ul>',
-            super().render(name, value, attrs, renderer), self.suggestions_id(name, attrs),
-        )
 
 
 class IAMUserNamesField(forms.CharField):
@@ -71,7 +20,7 @@ class IAMUserNamesField(forms.CharField):
     def __init__(self, *, multiple: bool = False, **kwargs):
         self.multiple = multiple
         kwargs.setdefault("max_length", GRANT_USERS_MAX * (limits.USER_NAME_MAX + 2) if multiple else limits.USER_NAME_MAX)
-        kwargs.setdefault("widget", IAMUserSearchInput(multiple=multiple))
+        kwargs.setdefault("widget", SuggestionsInput(suggestions_url="memberships:iam_user_suggestions", multiple=multiple))
         kwargs.setdefault("validators", [no_control_characters])
         super().__init__(**kwargs)
 
@@ -104,10 +53,29 @@ def _id_or_none(value) -> int | None:
     return None
 
 
+class AccountNameField(forms.CharField):
+    """One account typed by name (or picked from the search box's suggestions), cleaned to the account
+    (None when empty); a name no account has is an error that names it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", limits.ACCOUNT_NAME_MAX)
+        kwargs.setdefault("widget", SuggestionsInput(suggestions_url="accounts:suggestions"))
+        kwargs.setdefault("validators", [no_control_characters])
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        name = super().clean(value)
+        if not name:
+            return None
+        account = AssumableAccount.objects.filter(name__iexact=name).first()
+        if account is None:
+            raise forms.ValidationError("No account is named “%(name)s”: pick a name from the suggestions.",
+                                        code="unknown", params={"name": name})
+        return account
+
+
 class MembershipFilterForm(forms.Form):
-    account = forms.ModelChoiceField(
-        queryset=AssumableAccount.objects.order_by("name"), required=False, empty_label="any account"
-    )
+    account = AccountNameField(required=False)
     role = forms.ModelChoiceField(
         queryset=RoleDefinition.objects.order_by("logical_name"), required=False, empty_label="any role"
     )
@@ -158,19 +126,20 @@ class MembershipGrantForm(forms.Form):
             self.initial.update(self._initial_from_query(preselect))
 
     def _initial_from_query(self, query) -> dict:
-        """Preselection from ``?user=<IAM user name>&account=<id>&role=<id>`` links; unknown names and ids
-        that are not numbers are ignored."""
+        """Preselection from ``?user=<IAM user name>&account=<name or id>&role=<id>`` links (the memberships
+        list's filters); unknown names and ids that are not numbers are ignored."""
         initial = {}
         names = [name for value in query.getlist("user") for name in typed_names(value)][:GRANT_USERS_MAX]
         known = iam_users_named([name for name in names if len(name) <= limits.USER_NAME_MAX])
         if known:
             initial["users"] = ", ".join(sorted(iam_user.user_name for iam_user in known.values()))
-        account_id, role_id = _id_or_none(query.get("account")), _id_or_none(query.get("role"))
-        if account_id or role_id:
+        account_key, role_id = str(query.get("account", "")).lower(), _id_or_none(query.get("role"))
+        if account_key or role_id:
             initial["groups"] = [
                 value
                 for value, (account, role) in self.pairs.items()
-                if (account_id is None or account.pk == account_id) and (role_id is None or role.pk == role_id)
+                if (not account_key or account_key in (str(account.pk), account.name.lower()))
+                and (role_id is None or role.pk == role_id)
             ]
         return initial
 
@@ -222,17 +191,6 @@ class IAMUserForm(ServiceModelForm):
 
 class IAMUserSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search", widget=forms.TextInput(attrs={"type": "search"}))
-
-
-class IAMUserSuggestionsForm(forms.Form):
-    """What the search box sends while someone types: names so far, the last one being typed."""
-
-    text = forms.CharField(required=False, max_length=GRANT_USERS_MAX * (limits.USER_NAME_MAX + 2),
-                           strip=False, validators=[no_control_characters])
-
-    def name_being_typed(self) -> str:
-        name = name_being_typed(self.cleaned_data["text"])
-        return name if len(name) <= limits.USER_NAME_MAX else ""
 
 
 class MatrixFilterForm(forms.Form):

@@ -9,7 +9,7 @@ from audit.selectors import history_context
 from audit.services import Actor
 from core import limits
 from core.form_errors import add_service_error
-from core.form_fields import posted_data
+from core.form_fields import posted_data, suggestion_text
 from core.form_flow import submit
 from core.permissions import require
 from core.redirects import redirect_next, safe_next_url
@@ -17,7 +17,6 @@ from core.sudo import require_recent_password
 from memberships import selectors, services
 from memberships.forms import (
     IAMUserForm,
-    IAMUserSuggestionsForm,
     IAMUserSearchForm,
     MatrixFilterForm,
     MembershipFilterForm,
@@ -101,10 +100,9 @@ def membership_remove(request, pk: int):
 def iam_user_suggestions(request):
     """The search box's suggestions (an htmx fragment): at most 20 IAM users matching the name being typed
     into the form field ``?field=``. The IAM users list shows the same names to the same people."""
-    search = IAMUserSuggestionsForm({"text": request.GET.get(request.GET.get("field", "q"), "")})
-    text = search.name_being_typed() if search.is_valid() else ""
-    suggestions = selectors.iam_user_suggestions(text)
-    return render(request, "memberships/_iam_user_suggestions.html", {"suggestions": suggestions, "text": text})
+    text = suggestion_text(request, max_length=limits.USER_NAME_MAX)
+    suggestions = [(iam_user.user_name, iam_user.display_name) for iam_user in selectors.iam_user_suggestions(text)]
+    return render(request, "partials/suggestions.html", {"suggestions": suggestions, "text": text, "kind": "IAM user"})
 
 
 @require_GET

@@ -14,9 +14,7 @@ SUGGESTIONS = reverse("memberships:iam_user_suggestions")
 
 
 def suggested(client, **params) -> list[str]:
-    response = client.get(SUGGESTIONS, params)
-    assert response.status_code == 200
-    return [button.split('"', 1)[0] for button in response.content.decode().split('data-suggestion="')[1:]]
+    return suggested_at(client, SUGGESTIONS, **params)
 
 
 @pytest.fixture
@@ -129,3 +127,29 @@ def test_the_add_grants_link_of_an_iam_user_preselects_them_by_name(client_for, 
     assert link in body
     response = client_for(people.editor).get(link)
     assert 'value="lee.support"' in response.content.decode()
+
+
+def test_accounts_are_a_search_box_too_on_the_memberships_list(client_for, people):
+    prod = AccountFactory(name="prod", account_id="123456789012")
+    AccountFactory(name="preprod", account_id="210987654321")
+    AccountFactory(name="sandbox", account_id="999999999999")
+    client = client_for(people.viewer)
+    suggestions = reverse("accounts:suggestions")
+    assert suggested_at(client, suggestions, field="account", account="pr") == ["preprod", "prod"]
+    assert suggested_at(client, suggestions, field="account", account="prod") == ["prod", "preprod"]
+    assert suggested_at(client, suggestions, q="1234") == ["prod"]  # by account id
+    for bad in ["", "x" * 500, "pr\x07od"]:
+        assert suggested_at(client, suggestions, q=bad) == []
+
+    body = client.get(reverse("memberships:list")).content.decode()
+    assert f'hx-get="{suggestions}?field=account"' in body and "sandbox" not in body
+    MembershipFactory(account=prod)
+    assert len(client.get(reverse("memberships:list"), {"account": "PROD"}).context["page_obj"]) == 1
+    refused = client.get(reverse("memberships:list"), {"account": "prodd"}).content.decode()
+    assert "No account is named “prodd”" in refused
+
+
+def suggested_at(client, url, **params) -> list[str]:
+    response = client.get(url, params)
+    assert response.status_code == 200
+    return [button.split('"', 1)[0] for button in response.content.decode().split('data-suggestion="')[1:]]

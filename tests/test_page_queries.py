@@ -75,7 +75,7 @@ def page_urls(objects, people) -> list[str]:
     for name in GET_PAGES:
         url = _url(name, objects, people)
         urls.append(url)
-        urls += [url + variant.format(account=objects["account"].pk, role=objects["role"].pk)
+        urls += [url + variant.format(account=objects["account"].name, role=objects["role"].pk)
                  for variant in PAGE_VARIANTS.get(name, [])]
     return urls
 

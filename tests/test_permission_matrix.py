@@ -20,6 +20,7 @@ EXPECTED = {
     "accounts:create": ({"GET", "POST"}, {"edit"}),
     "accounts:master_edit": ({"GET", "POST"}, {"edit"}),
     "accounts:detail": ({"GET"}, {"view"}),
+    "accounts:suggestions": ({"GET"}, {"view"}),
     "accounts:edit": ({"GET", "POST"}, {"edit"}),
     "accounts:delete": ({"GET", "POST"}, {"edit"}),
     "roles:list": ({"GET"}, {"view"}),

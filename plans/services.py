@@ -6,7 +6,7 @@ from accounts.models import AssumableAccount
 from audit.services import Actor, audit_record
 from core.permissions import check_actor, has_capability
 from plans import desired, dispatch
-from plans.document import UNCHANGED_ACTIONS
+from plans.document import has_account_step
 from plans.jobs import reap_abandoned_jobs
 from plans.models import Job, JobStep, Plan
 
@@ -119,7 +119,7 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
         raise PlanError("The desired state changed after this plan was made, so it is stale. Request a new plan.")
     if not plan.start_applying():
         raise PlanError("This plan is already being applied.")
-    targets = [entry["name"] for entry in plan.accounts if entry["action"] not in UNCHANGED_ACTIONS]
+    targets = [entry["name"] for entry in plan.accounts if has_account_step(entry)]
     try:
         with transaction.atomic():
             job = Job.objects.create(kind=Job.Kind.APPLY, plan=plan, requested_by=actor.user, requested_by_name=actor.name,

@@ -69,7 +69,7 @@ class RoleRepair(TypedDict):
     subject: str  # the inline policy's name, the managed policy's ARN, "trust policy" or "permissions boundary"
     live: dict | str | None  # what IAM holds: a policy document, an ARN, or None (absent)
     wanted: dict | str | None  # what the desired template says, resolved as IAM stores it
-    diff: str  # unified diff live -> wanted
+    diff: str  # unified diff of the policy documents, live -> wanted ("" for an ARN)
     description: str  # one sentence, ending "(edited in IAM outside CloudFormation)"
 
 

@@ -101,10 +101,11 @@ def _same_identity(template, logical_id: str, *, physical: str, live_path: str, 
 
 def _repair(*, logical_id: str, role_name: str, kind: str, operation: str, action: str, subject: str, live, wanted,
             description: str) -> RoleRepair:
+    documents = isinstance(live, dict) or isinstance(wanted, dict)  # an ARN is said in the description instead
     return {
         "logical_id": logical_id, "role_name": role_name, "kind": kind, "operation": operation, "action": action,
         "subject": subject, "live": live, "wanted": wanted,
-        "diff": diff.unified_diff(live, wanted, name=f"{role_name} {subject}"),
+        "diff": diff.unified_diff(live, wanted, name=f"{role_name} {subject}") if documents else "",
         "description": f"{description} ({EDITED_OUTSIDE})",
     }
 

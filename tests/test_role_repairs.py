@@ -110,6 +110,7 @@ def test_managed_policies_attached_or_detached_in_iam_are_put_back():
     detached = repairs_for(iam_role(), wanted=template(managed=[VIEW_ONLY]))
 
     assert summary(attached) == [("DetachRolePolicy", ADMIN, "remove", "role_managed_policy")]
+    assert (attached[0]["live"], attached[0]["wanted"], attached[0]["diff"]) == (ADMIN, None, "")
     assert summary(detached) == [("AttachRolePolicy", VIEW_ONLY, "add", "role_managed_policy")]
     assert repairs_for(iam_role(managed=[VIEW_ONLY]), wanted=template(managed=[VIEW_ONLY])) == []
 

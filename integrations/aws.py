@@ -579,7 +579,7 @@ def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) ->
     return live
 
 
-def _policy_document(value):
+def decoded_policy_document(value):
     """A policy document as a mapping. AWS sends them URL-encoded and botocore decodes them; a
     document that still arrives as text (a fake AWS, another SDK version) is decoded here."""
     if not isinstance(value, str):
@@ -604,8 +604,8 @@ def account_roles_read(access: AccountAccess, counter: CallCounter) -> dict[str,
                 roles[role["RoleName"]] = {
                     "arn": role.get("Arn", ""),
                     "path": role.get("Path", "/"),
-                    "trust": _policy_document(role.get("AssumeRolePolicyDocument")),
-                    "inline": {p["PolicyName"]: _policy_document(p["PolicyDocument"]) for p in role.get("RolePolicyList", [])},
+                    "trust": decoded_policy_document(role.get("AssumeRolePolicyDocument")),
+                    "inline": {p["PolicyName"]: decoded_policy_document(p["PolicyDocument"]) for p in role.get("RolePolicyList", [])},
                     "managed": sorted(p["PolicyArn"] for p in role.get("AttachedManagedPolicies", [])),
                     "boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", ""),
                 }

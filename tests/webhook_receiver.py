@@ -1,5 +1,6 @@
 """A webhook receiver for tests: a small HTTP server on 127.0.0.1 (a free port) in a thread of the test
-process, which keeps every request and answers with the status the test sets."""
+process, which keeps every request and answers with the status the test sets (``answer``; 500 for the
+events in ``failing_events``)."""
 import hashlib
 import hmac
 import json
@@ -26,6 +27,7 @@ class Received:
 @dataclass
 class WebhookReceiver:
     answer: int = 204
+    failing_events: set[str] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -39,8 +41,10 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.received.append(Received(self.path, dict(self.headers), body))
-                self.send_response(receiver.answer)
+                request = Received(self.path, dict(self.headers), body)
+                receiver.received.append(request)
+                failing = request.headers.get("X-Rolemodel-Event") in receiver.failing_events
+                self.send_response(500 if failing else receiver.answer)
                 self.end_headers()
 
             def log_message(self, *args):

@@ -21,6 +21,7 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -228,6 +229,8 @@ def wants_email(users: list, event: str) -> list:
 def email_preferences_update(*, actor: Actor, email_events: Iterable[str]) -> EmailPreference:
     """A person chooses which events email them (their own preference only; audited as a change of their console user)."""
     check_actor(actor, "view")
+    if actor.user is None:
+        raise PermissionDenied("Email preferences belong to a console user; a system actor has none.")
     chosen = [event for event in Event.values if event in set(email_events)]
     before = email_events_of(actor.user)
     preference, _ = EmailPreference.objects.update_or_create(user=actor.user, defaults={"email_events": chosen})

@@ -5,12 +5,14 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import Actor
 from notifications import services
 from notifications.models import Delivery, EmailPreference, Event, ExpiryNotice
+from notifications.tasks import notify_expiring_memberships_task
 from plans import services as plan_services
 from plans.models import Plan
 from tests.factories import MembershipFactory, pending_plan
@@ -86,6 +88,20 @@ def test_a_person_chooses_which_events_email_them(people):
     assert emailed(Event.PLAN_WAITING_FOR_APPROVAL) == {"arthur@example.com"}  # april unticked it; arthur did not
     row = AuditEvent.objects.get(action="update", object_type="console user", object_id=str(people.approver.pk))
     assert row.after == {"email_events": ["apply_failed"]} and row.before["email_events"] == list(Event.values)
+
+
+def test_only_a_person_with_a_console_role_has_email_preferences(people):
+    for actor in (Actor.from_user(people.nobody), Actor.system("system:test")):
+        with pytest.raises(PermissionDenied):
+            services.email_preferences_update(actor=actor, email_events=[])
+    assert not EmailPreference.objects.exists()
+
+
+def test_the_expiry_notices_run_hourly_on_the_beat_schedule(settings, people):
+    entry = settings.CELERY_BEAT_SCHEDULE["notify-expiring-memberships"]
+    assert (entry["task"], entry["schedule"]) == (notify_expiring_memberships_task.name, 3600)
+    MembershipFactory(requested_by=people.editor, expires_at=timezone.now() + timedelta(hours=5))
+    assert notify_expiring_memberships_task() == 1
 
 
 def test_someone_without_an_email_address_is_recorded_as_not_reached(people):

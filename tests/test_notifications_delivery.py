@@ -153,3 +153,14 @@ def test_a_broker_that_is_away_fails_the_deliveries_and_never_the_approval(peopl
     recorded = Delivery.objects.get()
     assert recorded.status == Delivery.Status.FAILED
     assert recorded.last_error.startswith("Not sent: the task queue (broker) could not be reached")
+
+
+@pytest.mark.django_db
+def test_a_mail_server_that_cannot_be_reached_is_retried_like_a_webhook(people, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _closed_port(), 2
+    settings.ROLEMODEL_WEBHOOK_URL = ""
+    email = by_channel(approved_event(people), Delivery.Channel.EMAIL)
+    assert delivery.attempt(delivery_id=email.pk, retries_so_far=0) is True
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (Delivery.Status.QUEUED, 1) and "refused" in email.last_error.lower()

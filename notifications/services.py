@@ -70,7 +70,12 @@ class Message:
 
     def webhook_payload(self) -> dict:
         return {"event": self.event, self.subject_kind: self.subject_id, "summary": self.summary, "url": self.url,
-                "text": f"{self.headline}: {self.summary} <{self.url}>"}
+                "text": f"{_slack_escaped(self.headline)}: {_slack_escaped(self.summary)} <{self.url}>"}
+
+
+def _slack_escaped(text: str) -> str:
+    """Slack's message formatting gives &, < and > a meaning (links, mentions); a name holding them stays text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _never_fails_the_caller(record: Callable) -> Callable:

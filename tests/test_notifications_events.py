@@ -153,6 +153,10 @@ def test_the_webhook_gets_one_delivery_per_event_naming_only_its_host(people, se
         "url": "http://console.test/plans/10/",
         "text": "Plan #10 was approved by april: 2 to add, 0 to change, 0 to remove <http://console.test/plans/10/>",
     }
+    services.new_widening_drift(11, [{"kind": "inline_policy", "account": "prod", "target": "<Admin> & co",
+                                      "detail": "", "widens": True}])
+    text = Delivery.objects.get(channel=Delivery.Channel.WEBHOOK, subject_kind="drift").payload["text"]
+    assert "prod: &lt;Admin&gt; &amp; co (inline_policy)" in text  # Slack reads <…> as a link
 
 
 @pytest.fixture(autouse=True)

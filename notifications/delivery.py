@@ -61,8 +61,9 @@ def attempt(*, delivery_id: int, retries_so_far: int) -> bool:
         if final:
             error = f"Gave up after {retries_so_far + 1} attempts: {error}"
         _record(delivery, error=error, final=final)
-        logger.warning("notification delivery %s (%s to %s), attempt %s: %s", delivery.pk, delivery.channel,
-                       delivery.recipient if delivery.channel == Delivery.Channel.WEBHOOK else f"user #{delivery.recipient_user_id}",
+        # An email address is personal data the log does not need: the user's id says who.
+        to = delivery.recipient if delivery.channel == Delivery.Channel.WEBHOOK else f"user #{delivery.recipient_user_id}"
+        logger.warning("notification delivery %s (%s to %s), attempt %s: %s", delivery.pk, delivery.channel, to,
                        retries_so_far + 1, error)
         return not final
     except Exception as failure:  # a bug: fail the delivery with the reason rather than leave it queued for ever

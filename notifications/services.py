@@ -256,8 +256,8 @@ def _others(user_id: int | None, *, actor_id: int | None) -> list:
 def _record(message: Message, people: list) -> list[Delivery]:
     deliveries = []
     for person in wants_email(people, message.event):
-        delivery = Delivery(event=message.event, channel=Delivery.Channel.EMAIL, recipient=person.email or person.get_username(),
-                            recipient_user=person, subject_kind=message.subject_kind, subject_id=str(message.subject_id),
+        delivery = Delivery(event=message.event, channel=Delivery.Channel.EMAIL,
+                            recipient=person.email or person.get_username(), recipient_user=person, subject_kind=message.subject_kind, subject_id=str(message.subject_id),
                             summary=message.headline[:300], body=message.email_body())
         if not person.email:
             delivery.status, delivery.last_error = Delivery.Status.FAILED, "This console user has no email address."

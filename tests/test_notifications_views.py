@@ -12,9 +12,10 @@ PREFERENCES = reverse("notifications:preferences")
 
 
 def make_delivery(status: str, *, error: str = "", subject_id: str = "1") -> Delivery:
-    return Delivery.objects.create(event=Event.APPLY_FAILED, channel=Delivery.Channel.WEBHOOK, recipient="https://hooks.example.com",
-                                   subject_kind="plan", subject_id=subject_id, summary=f"The apply of plan #{subject_id} failed",
-                                   payload={}, status=status, attempts=3, last_error=error)
+    return Delivery.objects.create(
+        event=Event.APPLY_FAILED, channel=Delivery.Channel.WEBHOOK, recipient="https://hooks.example.com",
+        subject_kind="plan", subject_id=subject_id, summary=f"The apply of plan #{subject_id} failed", payload={},
+        status=status, attempts=3, last_error=error)
 
 
 def test_admins_see_each_delivery_with_its_status_attempts_and_last_error_and_filter_by_status(people, client_for):
@@ -60,5 +61,6 @@ def test_a_person_chooses_their_email_events_on_their_own_page(people, client_fo
 
 def test_an_unknown_event_is_refused_and_nothing_is_saved(people, client_for):
     response = client_for(people.viewer).post(PREFERENCES, {"email_events": ["plan_approved", "everything"]})
-    assert response.status_code == 200 and "Select a valid choice. everything is not one of the available choices." in response.content.decode()
+    assert response.status_code == 200
+    assert "Select a valid choice. everything is not one of the available choices." in response.content.decode()
     assert not EmailPreference.objects.exists()

@@ -11,6 +11,7 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
+from notifications import services as notifications
 from plans import dispatch, role_repairs, runner, stack_records, targets
 from plans.access import account_access, master_access
 from plans.document import StackAction
@@ -238,6 +239,8 @@ def _finish(job: Job, plan: Plan, *, error: str) -> None:
             after={"job": job.pk, "api_calls": job.api_call_totals()},
             reason=error or plan.summary_line,
         )
+        notifications.apply_finished(plan_id=plan.pk, summary=plan.summary_line, requester_id=plan.requested_by_id,
+                                     approver_id=plan.decided_by_id, error=error)
 
 
 def _master_model() -> MasterAccount:

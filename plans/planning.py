@@ -9,6 +9,7 @@ from audit.selectors import membership_removals
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
+from notifications import services as notifications
 from plans import desired, diff, dispatch, document, guards, presenting, role_repairs, stack_records, targets
 from plans.access import account_access, master_access
 from plans.document import CHANGE_SET_ACTIONS, block
@@ -251,6 +252,10 @@ def _store_plan(plan: Plan, job: Job, steps: dict, counters: dict, *, document: 
         plan.refresh_from_db()
         audit_record(actor=PLANNER, action="plan_computed", object_type="plan", obj=plan,
                      after={"status": status, "summary": summary, "blocks": len(blocks)}, reason=plan.summary_line)
+        if status == Plan.Status.PENDING:
+            notifications.plan_waiting_for_approval(plan_id=plan.pk, summary=plan.summary_line,
+                                                    requested_by=plan.requested_by_name,
+                                                    requester_id=plan.requested_by_id, editor_ids=plan.editor_ids)
         for old in superseded:
             audit_record(actor=PLANNER, action="plan_superseded", object_type="plan", object_id=str(old),
                          object_repr=f"plan #{old}", reason=f"Superseded by plan #{plan.pk}")

@@ -53,6 +53,9 @@ EXPECTED = {
     "plans:job_list": ({"GET"}, {"view"}),
     "plans:job_detail": ({"GET"}, {"view"}),
     "plans:live_roles": ({"GET"}, {"view"}),
+    "notifications:delivery_list": ({"GET"}, {"manage_users"}),
+    # Each person's own email settings.
+    "notifications:preferences": ({"GET", "POST"}, {"view"}),
 }
 # The OIDC URLs exist only with single sign-on configured (console/sso.py); they are its sign-in steps.
 PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback", "oidc_logout"}

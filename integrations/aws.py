@@ -26,6 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import boto3
 import botocore.exceptions
@@ -605,7 +606,7 @@ def stack_roles(access: AccountAccess, counter: CallCounter, *, stack_name: str)
     return [{"logical_id": logical, "role_name": physical} for logical, physical in role_names]
 
 
-# --- IAM (master account) --------------------------------------------------------------------
+# --- IAM: the master's groups and users, the accounts' roles ---------------------------------
 
 
 @dataclass
@@ -638,6 +639,41 @@ def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) ->
     return live
 
 
+def decoded_policy_document(value):
+    """A policy document as a mapping. AWS sends them URL-encoded and botocore decodes them; a
+    document that still arrives as text (a fake AWS, another SDK version) is decoded here."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return safe_json.loads(unquote(value))
+    except ValueError:
+        return value
+
+
+def account_roles_read(access: AccountAccess, counter: CallCounter) -> dict[str, dict]:
+    """Every IAM role of the account as IAM itself holds it, from GetAccountAuthorizationDetails
+    (Filter Role, paginated): role name -> {"arn", "path", "trust", "inline": {name: document},
+    "managed": [policy ARN, ...], "boundary": ARN or ""}."""
+    iam = client(access, "iam", counter)
+    roles = {}
+    try:
+        for page in iam.get_paginator("get_account_authorization_details").paginate(
+            Filter=["Role"], PaginationConfig={"PageSize": IAM_PAGE_SIZE}
+        ):
+            for role in page.get("RoleDetailList", []):
+                roles[role["RoleName"]] = {
+                    "arn": role.get("Arn", ""),
+                    "path": role.get("Path", "/"),
+                    "trust": decoded_policy_document(role.get("AssumeRolePolicyDocument")),
+                    "inline": {p["PolicyName"]: decoded_policy_document(p["PolicyDocument"]) for p in role.get("RolePolicyList", [])},
+                    "managed": sorted(p["PolicyArn"] for p in role.get("AttachedManagedPolicies", [])),
+                    "boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", ""),
+                }
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        raise _wrap(error, access.label, "GetAccountAuthorizationDetails") from None
+    return roles
+
+
 def group_quota(access: AccountAccess, counter: CallCounter) -> int:
     summary = _call(client(access, "iam", counter), "get_account_summary", access.label)["SummaryMap"]
     return int(summary.get("GroupsQuota", 300))
@@ -649,7 +685,7 @@ def iam_write(access: AccountAccess, counter: CallCounter, operation: str, **par
         _call(client(access, "iam", counter), operation, access.label, **params)
     except AwsError as error:
         already_done = (error.code == "EntityAlreadyExists" and operation == "create_group") or (
-            error.code == "NoSuchEntity" and operation.startswith(("delete_", "remove_"))
+            error.code == "NoSuchEntity" and operation.startswith(("delete_", "remove_", "detach_"))
         )
         if not already_done:
             raise

@@ -11,7 +11,8 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import dispatch, parallel, runner, stack_records, targets
+from notifications import services as notifications
+from plans import dispatch, parallel, role_repairs, runner, stack_records, targets
 from plans.access import account_access, master_access
 from plans.document import StackAction
 from plans.jobs import ensure_running, step_finish, step_log
@@ -90,9 +91,10 @@ def apply_account(*, step_id: int) -> None:
     counter = aws.CallCounter()
     stack_name = master.stack_name
     action = account_plan["action"]
-    if not step.start(total=STEP_TOTALS.get(action, 1)):
+    repairs = account_plan.get("role_repairs", [])
+    if not step.start(total=STEP_TOTALS.get(action, 0 if repairs else 1) + len(repairs)):
         return
-    step_log(step, f"Starting: {action} stack {stack_name}")
+    step_log(step, f"Starting: {action} stack {stack_name}" + (f", then {len(repairs)} role repair(s)" if repairs else ""))
     since = timezone.now() - EVENT_CLOCK_SKEW
     # Looked up inside the step's work: an account renamed or deleted since the apply was requested
     # fails this step with the reason, instead of escaping and leaving the step pending.
@@ -130,8 +132,11 @@ def apply_account(*, step_id: int) -> None:
             step_log(step, "Created a new CREATE change set", done_delta=1)
             _execute_change_set(access, counter, step, change_set_id=change_set["id"], stack_name=stack_name,
                                 expected=SUCCESS_STATUSES[StackAction.RECREATE], since=since)
-        # The stack changed: keep its new template and role names, so the next plan need not read them.
-        step_log(step, stack_records.refresh_after_apply(access, counter, account=account, stack_name=stack_name))
+        if action != StackAction.NONE:
+            # The stack changed: keep its new template and role names, so the next plan need not read them.
+            step_log(step, stack_records.refresh_after_apply(access, counter, account=account, stack_name=stack_name))
+        role_repairs.apply_role_repairs(access, counter, repairs, before_each=lambda: ensure_running(job.pk),
+                                        log=lambda message: step_log(step, message, done_delta=1))
 
     def forget_stack():  # whatever the stack is now, the next plan reads it afresh
         if account is not None:
@@ -256,6 +261,8 @@ def _finish(job: Job, plan: Plan, *, error: str) -> None:
             after={"job": job.pk, "api_calls": job.api_call_totals()},
             reason=error or plan.summary_line,
         )
+        notifications.apply_finished(plan_id=plan.pk, summary=plan.summary_line, requester_id=plan.requested_by_id,
+                                     approver_id=plan.decided_by_id, error=error)
 
 
 def _master_model() -> MasterAccount:

@@ -9,7 +9,8 @@ from audit.selectors import membership_removals
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import desired, diff, dispatch, document, guards, parallel, presenting, stack_records, targets
+from notifications import services as notifications
+from plans import desired, diff, dispatch, document, guards, parallel, presenting, role_repairs, stack_records, targets
 from plans.access import account_access, master_access
 from plans.document import CHANGE_SET_ACTIONS, block
 from plans.jobs import ensure_running, step_finish, step_log
@@ -251,6 +252,10 @@ def _compute(plan: Plan, job: Job, master_model: MasterAccount, counters: dict, 
                               teardown=teardown, renames=renames)
         for name, entry in sorted(wanted["accounts"].items())
     )
+    if not teardown:  # roles edited in IAM, which no change set sees
+        role_repairs.plan_role_repairs(account_plans, accounts_by_name=accounts_by_name, live_stacks=live_stacks,
+                                       master_model=master_model, counters=counters,
+                                       log=lambda name, message: name in steps and step_log(steps[name], message))
     protected = {name for name, entry in wanted["accounts"].items() if not entry["enabled"]}
     master_plan = document.master_plan(document=wanted, live=live_iam, teardown=teardown, protected_prefixes=protected)
     _say_who_removed(master_plan["members_remove"])
@@ -303,6 +308,10 @@ def _store_plan(plan: Plan, job: Job, steps: dict, counters: dict, *, document: 
         plan.refresh_from_db()
         audit_record(actor=PLANNER, action="plan_computed", object_type="plan", obj=plan,
                      after={"status": status, "summary": summary, "blocks": len(blocks)}, reason=plan.summary_line)
+        if status == Plan.Status.PENDING:
+            notifications.plan_waiting_for_approval(plan_id=plan.pk, summary=plan.summary_line,
+                                                    requested_by=plan.requested_by_name,
+                                                    requester_id=plan.requested_by_id, editor_ids=plan.editor_ids)
         for old in superseded:
             audit_record(actor=PLANNER, action="plan_superseded", object_type="plan", object_id=str(old),
                          object_repr=f"plan #{old}", reason=f"Superseded by plan #{plan.pk}")

@@ -321,3 +321,35 @@ if ROLEMODEL_AUDIT_HEAD_MINUTES > 0:
     }
 # A database that does not answer gets a clear "try again" page (503), not a server error.
 MIDDLEWARE += ["core.db_unavailable.DatabaseUnavailableMiddleware"]
+
+# Notifications (notifications/): who hears about what needs them, by email and by webhook.
+# Email goes through Django's backend: the console backend (the default) writes each message to the log;
+# set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS for a real server.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="rolemodel-console@localhost")
+# The console's address as people reach it: links in emails and webhooks are absolute.
+ROLEMODEL_BASE_URL = env.str("ROLEMODEL_BASE_URL", default="http://localhost:8000")
+# An optional webhook that receives every event as signed JSON (Slack-compatible: it has a "text" field).
+# The secret signs each body (X-Rolemodel-Signature: sha256=<hex HMAC-SHA256 of the raw body>); it is never
+# stored nor logged, and neither is the URL (only its host is).
+ROLEMODEL_WEBHOOK_URL = env.str("ROLEMODEL_WEBHOOK_URL", default="")
+ROLEMODEL_WEBHOOK_SECRET = env.str("ROLEMODEL_WEBHOOK_SECRET", default="")
+ROLEMODEL_WEBHOOK_TIMEOUT = env.float("ROLEMODEL_WEBHOOK_TIMEOUT", default=5.0)
+# A delivery that fails is tried again up to MAX_RETRIES times, after BACKOFF × 2^n seconds (n = 0, 1, …,
+# at most an hour); then it is recorded failed with the last reason.
+ROLEMODEL_NOTIFY_MAX_RETRIES = env.int("ROLEMODEL_NOTIFY_MAX_RETRIES", default=5)
+ROLEMODEL_NOTIFY_BACKOFF_SECONDS = env.float("ROLEMODEL_NOTIFY_BACKOFF_SECONDS", default=30.0)
+# How often beat looks for memberships that expire within three days, to tell the person who granted each.
+ROLEMODEL_EXPIRY_NOTICE_INTERVAL_SECONDS = env.int("ROLEMODEL_EXPIRY_NOTICE_INTERVAL_SECONDS", default=3600)
+if ROLEMODEL_EXPIRY_NOTICE_INTERVAL_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["notify-expiring-memberships"] = {
+        "task": "notifications.tasks.notify_expiring_memberships_task",
+        "schedule": ROLEMODEL_EXPIRY_NOTICE_INTERVAL_SECONDS,
+    }

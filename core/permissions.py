@@ -27,6 +27,8 @@ CAPABILITIES = {
 # (plans.revocation checks the plan); no person holds that capability, a person approves with "approve".
 SYSTEM_ONLY_CAPABILITIES = frozenset({"approve_removals"})
 SYSTEM_CAPABILITIES = (frozenset(CAPABILITIES) - {"approve"}) | SYSTEM_ONLY_CAPABILITIES
+# A superuser does everything but approve, for the same reason.
+SUPERUSER_LACKS = frozenset({"approve"})
 
 
 def group_capabilities(group: str) -> frozenset[str]:
@@ -57,7 +59,7 @@ def console_groups(user) -> frozenset[str]:
 def has_capability(user, capability: str) -> bool:
     if not user.is_authenticated or not user.is_active or capability in SYSTEM_ONLY_CAPABILITIES:
         return False
-    if user.is_superuser and capability != "approve":
+    if user.is_superuser and capability not in SUPERUSER_LACKS:
         return True
     return bool(console_groups(user) & CAPABILITIES[capability])
 

@@ -2,6 +2,7 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 
 from accounts.models import AssumableAccount
 from memberships.models import IAMUser, Membership
@@ -41,6 +42,31 @@ def iam_users_with_group_counts(*, search: str = "") -> QuerySet:
             Q(user_name__icontains=search) | Q(display_name__icontains=search) | Q(email__icontains=search)
         )
     return iam_users.order_by("user_name")
+
+
+SUGGESTIONS_MAX = 20
+
+
+def iam_user_suggestions(text: str) -> list[IAMUser]:
+    """At most 20 IAM users whose user name or display name contains ``text``, user names that start
+    with it first: what a search box offers while someone types."""
+    if not text:
+        return []
+    matching = IAMUser.objects.filter(Q(user_name__icontains=text) | Q(display_name__icontains=text))
+    starting = list(matching.filter(user_name__istartswith=text).order_by("user_name")[:SUGGESTIONS_MAX])
+    if len(starting) == SUGGESTIONS_MAX:
+        return starting
+    rest = matching.exclude(pk__in=[iam_user.pk for iam_user in starting]).order_by("user_name")
+    return starting + list(rest[: SUGGESTIONS_MAX - len(starting)])
+
+
+def iam_users_named(names: list[str]) -> dict[str, IAMUser]:
+    """The IAM users with these names (IAM names are unique regardless of case), by lower-cased name."""
+    lowered = {name.lower() for name in names}
+    return {
+        iam_user.user_name.lower(): iam_user
+        for iam_user in IAMUser.objects.annotate(lower_name=Lower("user_name")).filter(lower_name__in=lowered)
+    }
 
 
 def iam_user_grants(iam_user: IAMUser) -> list[Membership]:

@@ -7,8 +7,9 @@ from django.db import IntegrityError, transaction
 from accounts.models import AssumableAccount
 from audit.services import Actor, audit_record
 from core.permissions import check_actor, has_capability
+from notifications import services as notifications
 from plans import desired, dispatch, revocation
-from plans.document import UNCHANGED_ACTIONS
+from plans.document import has_account_step
 from plans.jobs import reap_abandoned_jobs
 from plans.models import Job, JobStep, Plan
 
@@ -84,6 +85,8 @@ def plan_approve(*, actor: Actor, plan: Plan, comment: str = "") -> Plan:
     plan.refresh_from_db()
     audit_record(actor=actor, action="plan_approved", object_type="plan", obj=plan,
                  after={"summary": plan.summary, "fingerprint": plan.fingerprint}, reason=comment)
+    notifications.plan_approved(plan_id=plan.pk, summary=plan.summary_line, decided_by=actor.name,
+                                decided_by_id=actor.user.pk, requester_id=plan.requested_by_id, comment=comment)
     return plan
 
 
@@ -97,6 +100,8 @@ def plan_reject(*, actor: Actor, plan: Plan, comment: str) -> Plan:
         raise PlanError("Only a plan waiting for approval (or blocked) can be rejected.")
     plan.refresh_from_db()
     audit_record(actor=actor, action="plan_rejected", object_type="plan", obj=plan, reason=comment)
+    notifications.plan_rejected(plan_id=plan.pk, summary=plan.summary_line, decided_by=actor.name,
+                                decided_by_id=plan.decided_by_id, requester_id=plan.requested_by_id, comment=comment)
     dispatch.discard_after_commit(plan_id=plan.pk)
     return plan
 
@@ -132,7 +137,7 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
             raise PlanError("The desired state changed after this plan was made, so it is stale. Request a new plan.")
     if not plan.start_applying():
         raise PlanError("This plan is already being applied.")
-    targets = [entry["name"] for entry in plan.accounts if entry["action"] not in UNCHANGED_ACTIONS]
+    targets = [entry["name"] for entry in plan.accounts if has_account_step(entry)]
     try:
         with transaction.atomic():
             job = Job.objects.create(kind=Job.Kind.APPLY, plan=plan, requested_by=actor.user, requested_by_name=actor.name,

@@ -4,9 +4,10 @@
   (master 111111111111, prod 222222222222, cdn 333333333333, staging 444444444444).
 * ``fake_aws`` (function): the same server, wiped before the test, with this process's
   environment pointed at it (AWS_ENDPOINT_URL, AWS_CONFIG_FILE, ...; real AWS_* removed).
-* ``celery_worker_factory`` (session): ``celery_worker_factory(broker_url)`` → a worker process
-  on that broker (started once per broker per session) sharing the test database and the fake
-  AWS; ``.send_task(name, args, kwargs)`` enqueues from this process to that worker.
+* ``celery_worker_factory`` (session): ``celery_worker_factory(broker_url, settings_env=None)`` → a
+  worker process on that broker (started once per broker and ``settings_env`` per session) sharing the
+  test database and the fake AWS; ``settings_env`` adds environment variables (settings) of its own;
+  ``.send_task(name, args, kwargs)`` enqueues from this process to that worker.
 * ``celery_worker`` (session): the worker on the broker the settings configure.
 
 The worker sees only committed rows: tests using it need ``django_db(transaction=True)``.
@@ -213,14 +214,16 @@ def start_e2e_worker(fake_aws_server: FakeAwsAccounts, var_dir: Path, broker_url
 
 @pytest.fixture(scope="session")
 def celery_worker_factory(django_db_setup, django_db_blocker, fake_aws_server, tmp_path_factory):
-    workers: dict[str, E2EWorker] = {}
+    workers: dict[tuple, E2EWorker] = {}
 
-    def start(broker_url: str) -> E2EWorker:
-        if broker_url in workers:
-            return workers[broker_url]
+    def start(broker_url: str, settings_env: Mapping[str, str] | None = None) -> E2EWorker:
+        key = (broker_url, tuple(sorted((settings_env or {}).items())))
+        if key in workers:
+            return workers[key]
         kind = broker_url.split("://", 1)[0].replace("+", "-")
-        workers[broker_url] = start_e2e_worker(fake_aws_server, tmp_path_factory.mktemp(f"worker-{kind}"), broker_url)
-        return workers[broker_url]
+        workers[key] = start_e2e_worker(fake_aws_server, tmp_path_factory.mktemp(f"worker-{kind}"), broker_url,
+                                        extra_env=settings_env)
+        return workers[key]
 
     try:
         yield start

@@ -20,6 +20,7 @@ EXPECTED = {
     "accounts:create": ({"GET", "POST"}, {"edit"}),
     "accounts:master_edit": ({"GET", "POST"}, {"edit"}),
     "accounts:detail": ({"GET"}, {"view"}),
+    "accounts:suggestions": ({"GET"}, {"view"}),
     "accounts:edit": ({"GET", "POST"}, {"edit"}),
     "accounts:delete": ({"GET", "POST"}, {"edit"}),
     "roles:list": ({"GET"}, {"view"}),
@@ -35,6 +36,7 @@ EXPECTED = {
     "memberships:remove": ({"POST"}, {"edit"}),
     "memberships:matrix": ({"GET"}, {"view"}),
     "memberships:iam_user_list": ({"GET"}, {"view"}),
+    "memberships:iam_user_suggestions": ({"GET"}, {"view"}),
     "memberships:iam_user_create": ({"GET", "POST"}, {"edit"}),
     "memberships:iam_user_detail": ({"GET"}, {"view"}),
     "memberships:iam_user_edit": ({"GET", "POST"}, {"edit"}),
@@ -52,6 +54,9 @@ EXPECTED = {
     "plans:job_detail": ({"GET"}, {"view"}),
     "plans:live_roles": ({"GET"}, {"view"}),
     "plans:offboard": ({"GET", "POST"}, {"edit"}),
+    "notifications:delivery_list": ({"GET"}, {"manage_users"}),
+    # Each person's own email settings.
+    "notifications:preferences": ({"GET", "POST"}, {"view"}),
 }
 # The OIDC URLs exist only with single sign-on configured (console/sso.py); they are its sign-in steps.
 PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback", "oidc_logout"}

@@ -9,6 +9,7 @@ from cli.drift import DriftSubcommand
 from cli.export_files import ExportSubcommand
 from cli.import_files import ImportSubcommand
 from cli.list_roles import ListSubcommand
+from cli.offboard import OffboardSubcommand
 from cli.plan import PlanSubcommand
 from cli.sync_users import SyncUsersSubcommand
 
@@ -21,6 +22,7 @@ SUBCOMMANDS = (
     ApplySubcommand(),
     ListSubcommand(),
     SyncUsersSubcommand(),
+    OffboardSubcommand(),
     AuditSubcommand(),
     DriftSubcommand(),
 )

@@ -27,6 +27,7 @@ from drift import comparing
 from drift.models import AppliedState, DriftCheck, DriftFinding
 from integrations import aws
 from memberships import services as membership_services
+from notifications import services as notifications
 from memberships.models import IAMUser, Membership
 from roles import services as role_services
 from roles.models import InlinePolicy, RoleDefinition
@@ -221,6 +222,9 @@ def _keep(check: DriftCheck, counter: aws.CallCounter, seen: list) -> CheckOutco
         DriftCheck.objects.filter(pk=check.pk).update(
             status=DriftCheck.Status.SUCCEEDED, finished_at=now, api_calls=_calls(counter),
             opened=len(outcome.opened), closed=len(outcome.closed))
+        notifications.new_widening_drift(check.pk, [
+            {"kind": finding.kind, "account": finding.account_name, "target": finding.target, "detail": finding.detail,
+             "widens": finding.widens} for finding in outcome.new_widening])
     return outcome
 
 
@@ -245,6 +249,21 @@ def record_applied_master(*, document: dict, plan_id: int) -> AppliedState:
     return AppliedState.objects.create(plan_id=plan_id, applied_at=timezone.now(), templates=templates,
                                        groups=comparing.group_specs(document.get("groups", {})))
 
+
+
+def record_applied_removals(*, removals: list[dict], plan_id: int) -> AppliedState | None:
+    """Keep what a revocation plan's apply wrote: only these members left their groups. Its plan carries
+    the whole desired state, but nothing else of it was written (no stack, no grant still pending), so
+    the last applied state is the previous one less these members."""
+    previous = AppliedState.objects.first()
+    if previous is None:
+        return None
+    groups = {name: dict(spec, members=list(spec["members"])) for name, spec in previous.groups.items()}
+    for removal in removals:
+        if removal["group"] in groups:
+            groups[removal["group"]]["members"] = [user for user in groups[removal["group"]]["members"] if user != removal["user"]]
+    return AppliedState.objects.create(plan_id=plan_id, applied_at=timezone.now(), templates=previous.templates,
+                                       groups=groups)
 
 # --- adopting a finding -----------------------------------------------------------------------------
 

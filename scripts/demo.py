@@ -275,6 +275,9 @@ def run() -> int:
         say("Preparing the database…")
         migrate()
 
+        web_port = free_port(PREFERRED_PORT)
+        # Links in notifications (emails go to worker.log through Django's console backend) lead to this server.
+        os.environ["ROLEMODEL_BASE_URL"] = f"http://127.0.0.1:{web_port}"
         # Both boot (a few seconds each) while the users are created and the samples imported.
         worker = start_celery_worker(
             env=os.environ,
@@ -284,7 +287,7 @@ def run() -> int:
             wait=False,
         )
         started.append(worker.process)
-        web = start_runserver(env=os.environ, log_path=LOG_DIR / "web.log", port=free_port(PREFERRED_PORT), wait=False)
+        web = start_runserver(env=os.environ, log_path=LOG_DIR / "web.log", port=web_port, wait=False)
         started.append(web.process)
 
         logins = create_console_users()

@@ -21,6 +21,7 @@ EXPECTED = {
     "accounts:create": ({"GET", "POST"}, {"edit"}),
     "accounts:master_edit": ({"GET", "POST"}, {"edit"}),
     "accounts:detail": ({"GET"}, {"view"}),
+    "accounts:suggestions": ({"GET"}, {"view"}),
     "accounts:edit": ({"GET", "POST"}, {"edit"}),
     "accounts:delete": ({"GET", "POST"}, {"edit"}),
     "roles:list": ({"GET"}, {"view"}),
@@ -36,6 +37,7 @@ EXPECTED = {
     "memberships:remove": ({"POST"}, {"edit"}),
     "memberships:matrix": ({"GET"}, {"view"}),
     "memberships:iam_user_list": ({"GET"}, {"view"}),
+    "memberships:iam_user_suggestions": ({"GET"}, {"view"}),
     "memberships:iam_user_create": ({"GET", "POST"}, {"edit"}),
     "memberships:iam_user_detail": ({"GET"}, {"view"}),
     "memberships:iam_user_edit": ({"GET", "POST"}, {"edit"}),
@@ -56,6 +58,10 @@ EXPECTED = {
     # A drift check only reads AWS: whoever may request or approve plans starts one (core/permissions.py).
     "drift:check": ({"POST"}, {"edit", "approve"}),
     "drift:adopt": ({"POST"}, {"edit"}),
+    "plans:offboard": ({"GET", "POST"}, {"edit"}),
+    "notifications:delivery_list": ({"GET"}, {"manage_users"}),
+    # Each person's own email settings.
+    "notifications:preferences": ({"GET", "POST"}, {"view"}),
 }
 # The OIDC URLs exist only with single sign-on configured (console/sso.py); they are its sign-in steps.
 PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback", "oidc_logout"}
@@ -125,6 +131,7 @@ def _url(name: str, objects, people) -> str:
         "plans:apply": lambda: {"pk": objects["plan"].pk},
         "plans:job_detail": lambda: {"pk": objects["job"].pk},
         "drift:adopt": lambda: {"pk": objects["finding"].pk},
+        "plans:offboard": lambda: {"iam_user_pk": objects["iam_user"].pk},
     }
     return reverse(name, kwargs=pk_of[name]() if name in pk_of else None)
 

@@ -20,10 +20,11 @@ from plans.desired import desired_state_problems
 @require_GET
 @require("view")
 def dashboard(request):
+    master = MasterAccount.load()
     context = {
-        "master": MasterAccount.load(),
+        "master": master,
         **selectors.desired_state_counts(),
-        "problems": desired_state_problems(),
+        "problems": desired_state_problems(master),
         "users_near_limit": selectors.iam_users_near_group_limit(),
         "expiring": selectors.memberships_expiring_soon(),
         "recent_events": AuditEvent.objects.all()[:10],

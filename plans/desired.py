@@ -24,8 +24,8 @@ from roles.selectors import account_role_pairs, kept_role_names, roles_with_poli
 DESIRED_STATE_OBJECT_TYPES = ("account", "master account", "role", "policy", "membership", "IAM user")
 
 
-def desired_state_problems() -> list[str]:
-    master = MasterAccount.load()
+def desired_state_problems(master: MasterAccount | None = None) -> list[str]:
+    master = master or MasterAccount.load()
     accounts = list(AssumableAccount.objects.order_by("name"))
     roles = list(roles_with_policies())
     problems = []

@@ -3,7 +3,8 @@
 A world is applied; then boto3, behind the console's back, adds a member, edits a group policy,
 attaches AdministratorAccess to a role, puts an inline policy on a role and creates a /RoleModel/ group.
 ``rolemodel drift`` lists exactly those, each widening; adopting the membership closes it at the next
-check; a plan reverts the member and group changes (0 changes after it), and the next check agrees.
+check; a plan reverts the group changes and repairs the roles (0 changes after it), and the next
+check finds nothing.
 """
 import json
 
@@ -78,9 +79,12 @@ def test_drift_lists_hand_changes_and_adopt_and_revert_converge(cli, fake_aws, p
     member.refresh_from_db()
     assert member.closed_at is not None
 
-    # Revert: the next plan puts the group policy back and removes the unknown group; the member stays
-    # (adopted). Role edits made in IAM are left to the plan that carries their reversal.
+    # Revert: the next plan puts the group policy back, removes the unknown group and repairs the roles
+    # edited in IAM; the member stays (adopted). After it, nothing is left to change or to find.
     apply_a_plan(cli, people)
     assert live_groups(fake_aws)["prod.AdminRole"]["members"] == {"maria.admin", "dev.jones"}
+    assert prod.list_attached_role_policies(RoleName="ReadOnlyRole")["AttachedPolicies"] == []
+    assert "Anything" not in prod.list_role_policies(RoleName="BillingRole")["PolicyNames"]
     assert apply_a_plan(cli, people)["status"] == "no_changes"
-    assert {kind for kind, *_ in listed(drift(cli, people))} == {"role_managed_policy", "role_inline_policy"}
+    assert drift(cli, people)["findings"] == []
+    assert not DriftFinding.objects.filter(closed_at__isnull=True).exists()

@@ -52,13 +52,13 @@ def test_roles_are_read_as_iam_holds_them(applied_world, fake_aws):
     iam.put_role_policy(RoleName=applied_world, PolicyName="Extra", PolicyDocument=json.dumps(EVERYTHING))
     counter = aws.CallCounter()
 
-    roles = aws.account_roles_read(account_access(AssumableAccount.objects.get(name="prod"), MasterAccount.load()), counter)
+    roles = aws.account_roles(account_access(AssumableAccount.objects.get(name="prod"), MasterAccount.load()), counter)
 
     role = roles[applied_world]
-    assert role["arn"] == f"arn:aws:iam::{fake_aws.account_id('prod')}:role/{applied_world}"
-    assert role["inline"]["Extra"] == EVERYTHING and set(role["inline"]) == {"ReadOnlyAccess", "Extra"}
-    assert role["trust"]["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{fake_aws.account_id('master')}:root"}
-    assert (role["managed"], role["boundary"]) == ([], "")
+    assert role.arn == f"arn:aws:iam::{fake_aws.account_id('prod')}:role/{applied_world}"
+    assert role.inline["Extra"] == EVERYTHING and set(role.inline) == {"ReadOnlyAccess", "Extra"}
+    assert role.trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{fake_aws.account_id('master')}:root"}
+    assert (role.managed, role.boundary) == ([], "")
     assert counter.calls["GetAccountAuthorizationDetails"] == 1
     assert aws.decoded_policy_document(quote(json.dumps(EVERYTHING))) == EVERYTHING  # AWS sends documents URL-encoded
 

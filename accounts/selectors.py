@@ -6,6 +6,21 @@ from roles.models import RoleDefinition
 from roles.selectors import roles_for_account
 
 
+SUGGESTIONS_MAX = 20
+
+
+def account_suggestions(text: str) -> list[AssumableAccount]:
+    """At most 20 accounts whose name or 12-digit id contains ``text``, names that start with it first."""
+    if not text:
+        return []
+    matching = AssumableAccount.objects.filter(Q(name__icontains=text) | Q(account_id__icontains=text))
+    starting = list(matching.filter(name__istartswith=text).order_by("name")[:SUGGESTIONS_MAX])
+    if len(starting) == SUGGESTIONS_MAX:
+        return starting
+    rest = matching.exclude(pk__in=[account.pk for account in starting]).order_by("name")
+    return starting + list(rest[: SUGGESTIONS_MAX - len(starting)])
+
+
 def accounts_for_list() -> QuerySet:
     """Accounts with how many roles apply to each and how many memberships each holds, in one query.
 

@@ -6,7 +6,8 @@ from accounts.forms import AccountDeleteForm, AccountForm, MasterAccountForm
 from accounts.models import AssumableAccount, MasterAccount
 from audit.selectors import history_context
 from audit.services import Actor
-from core.form_fields import posted_data
+from core import limits
+from core.form_fields import posted_data, suggestion_text
 from core.form_flow import submit
 from core.permissions import require
 from core.sudo import confirmation_needed, require_recent_password
@@ -21,6 +22,15 @@ def account_list(request):
         "master": MasterAccount.load(),
     }
     return render(request, "accounts/account_list.html", context)
+
+
+@require_GET
+@require("view")
+def account_suggestions(request):
+    """A search box's suggestions (an htmx fragment): at most 20 accounts matching the name being typed."""
+    text = suggestion_text(request, max_length=limits.ACCOUNT_NAME_MAX)
+    suggestions = [(account.name, account.account_id) for account in selectors.account_suggestions(text)]
+    return render(request, "partials/suggestions.html", {"suggestions": suggestions, "text": text, "kind": "account"})
 
 
 @require_GET

@@ -14,9 +14,6 @@ import hashlib
 import hmac
 import json
 import logging
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +24,7 @@ from django.utils import timezone
 from audit.chain import GENESIS, KEYED_VERSIONS, ROW_COLUMNS, keyed_row_verifies
 from audit.keys import audit_key
 from audit.models import AuditChainHead, AuditEvent, AuditHeadPublication
-from core import safe_json
+from core import safe_json, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -116,27 +113,19 @@ def publish_head() -> PublishResult:
 
 def _post_head(url: str, line: str) -> str:
     """POST the head; return "" or what went wrong (logged). Never raises: the head is already in the log and file."""
-    parts = urllib.parse.urlsplit(url)
-    # Webhook URLs often carry a token in the path or query; only the host is ever logged.
-    shown = f"{parts.scheme}://{parts.hostname or '?'}"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        error = f"Audit head not sent: ROLEMODEL_AUDIT_HEAD_WEBHOOK_URL must be an http(s) URL (it starts {parts.scheme or '?'}:)."
+    problem = webhooks.url_problem(url, setting="ROLEMODEL_AUDIT_HEAD_WEBHOOK_URL")
+    if problem:
+        error = f"Audit head not sent: {problem}"
         logger.error(error)
         return error
-    request = urllib.request.Request(url, data=line.encode(), method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "rolemodel-console"})
     try:
-        with urllib.request.urlopen(request, timeout=settings.ROLEMODEL_AUDIT_HEAD_WEBHOOK_TIMEOUT) as response:
-            response.read(1024)
-    except urllib.error.HTTPError as error:
-        message = f"Audit head webhook {shown} answered {error.code}; the head is in the log and the heads file."
-    except Exception as error:  # noqa: BLE001 - a webhook that fails in any way must not fail the caller
-        reason = getattr(error, "reason", None) or error.__class__.__name__
-        message = f"Audit head webhook {shown} could not be reached ({reason}); the head is in the log and the heads file."
-    else:
-        return ""
-    logger.warning(message)
-    return message
+        webhooks.post(url, line.encode(), headers={"Content-Type": "application/json"},
+                      timeout=settings.ROLEMODEL_AUDIT_HEAD_WEBHOOK_TIMEOUT)
+    except webhooks.WebhookError as error:
+        message = f"Audit head webhook {error}; the head is in the log and the heads file."
+        logger.warning(message)
+        return message
+    return ""
 
 
 def read_published_heads(path: str | Path, *, key: bytes) -> list[dict]:

@@ -3,6 +3,7 @@
     .venv/bin/python bench/aws_calls.py [--quick] [--accounts 2,10,50] [--roles 4,10]
                                         [--no-op-accounts 2,12,50] [--no-op-roles 4] [--no-no-op]
                                         [--latency-ms 50] [--latency-accounts 10] [--no-latency]
+                                        [--drift-accounts 2,12,50] [--no-drift]
 
 For every A (assumable accounts) and R (roles): a wiped fake AWS and a fresh database, the
 desired state seeded through the services (accounts with profiles, R roles with one small
@@ -22,9 +23,15 @@ Then the no-op plan alone at A = 2, 12 and 50 (``--no-op-accounts``): calls, wri
 A + 2 next to them, once with the credentials the first plan and apply fetched (a worker that ran
 within the hour) and once with none (a worker just started: each account's AssumeRole on top).
 
-Then the same apply of A accounts with an artificial latency per request, its account steps
-run one after another and then in threads (as several Celery worker processes would), to show
-what running accounts in parallel buys.
+Then a drift check (read-only) at A = 2, 12 and 50 (``--drift-accounts``) after a first plan and apply:
+its calls next to the bound 2A + 2 (one DescribeStacks and one GetAccountAuthorizationDetails per
+account, one GetAccountAuthorizationDetails for the master), when nothing changed since the last check
+and the credentials are held, and once more with none held (each AssumeRole on top).
+
+Then the first plan and apply of A accounts with an artificial latency per request: the plan's
+wall time (its reads and change sets side by side), the account steps run one after another and
+then in threads (as several Celery worker processes would), and the master step's wall time (its
+groups side by side).
 
 The database is SQLite in var/bench/aws_calls.sqlite3, or DATABASE_URL from the environment
 (its database name must contain "bench").
@@ -46,6 +53,7 @@ MASTER_ACCOUNT_ID = "111111111111"
 GROUPS_QUOTA = 500
 IAM_USERS = 6
 STACK_NAME = "RoleModel"
+PLAN_SECONDS_GOAL = 1.5  # the first plan at A = 10 with 50 ms added to every request (issue 11)
 
 
 def parse_args() -> argparse.Namespace:
@@ -69,13 +77,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=50.0, help="per-request latency for the parallelism run")
     parser.add_argument("--latency-accounts", type=int, default=10, help="A for the parallelism run")
     parser.add_argument("--no-latency", action="store_true", help="skip the parallelism run")
+    parser.add_argument("--drift-accounts", type=counts, help="A for the drift check rows (default 2,12,50; --quick 2,12)")
+    parser.add_argument("--no-drift", action="store_true", help="skip the drift check rows")
     args = parser.parse_args()
     args.accounts = args.accounts or ([2, 10] if args.quick else [2, 10, 50])
     args.roles = args.roles or ([4] if args.quick else [4, 10])
     args.no_op_accounts = [] if args.no_no_op else (args.no_op_accounts or ([2, 12] if args.quick else [2, 12, 50]))
     if args.no_op_roles < 1:
         parser.error("--no-op-roles must be at least 1")
+    args.drift_accounts = [] if args.no_drift else (args.drift_accounts or ([2, 12] if args.quick else [2, 12, 50]))
     worlds = [(a, r) for a in args.accounts for r in args.roles] + [(a, args.no_op_roles) for a in args.no_op_accounts]
+    worlds += [(a, args.no_op_roles) for a in args.drift_accounts]
     for a, r in worlds:
         if a * r > GROUPS_QUOTA:
             parser.error(f"A={a} x R={r} needs {a * r} IAM groups; the master account allows at most {GROUPS_QUOTA}.")
@@ -326,6 +338,65 @@ def no_op_rows(a: int, r: int, phases: list[Phase]) -> list[list]:
     return rows
 
 
+# --- the drift check ------------------------------------------------------------------------------
+
+
+def drift_goal(a: int) -> int:
+    """The issue's bound for a drift check when nothing changed: per account DescribeStacks and
+    GetAccountAuthorizationDetails (roles), then the master's GetAccountAuthorizationDetails, + 1 spare."""
+    return 2 * a + 2
+
+
+def run_drift_check(bench_aws, name: str) -> Phase:
+    from drift import services
+    from drift.models import DriftCheck
+
+    bench_aws.proxy.take_counts()
+    started = time.perf_counter()
+    check = DriftCheck.objects.create(requested_by_name="bench")
+    services.run_drift_check(check_id=check.pk)
+    seconds = time.perf_counter() - started
+    check.refresh_from_db()
+    calls = {"total": check.api_calls.get("total", 0), "reads": check.api_calls.get("reads", 0),
+             "writes": check.api_calls.get("writes", 0), "retries": 0}
+    error = check.error or (f"{check.opened} finding(s) opened" if check.opened else "")
+    return Phase(name, check.status, seconds, calls, bench_aws.proxy.take_counts(),
+                 Counter(check.api_calls.get("by_operation", {})), error)
+
+
+def run_drift(bench_aws, a: int, r: int) -> list[Phase]:
+    """First plan and apply; a first check, then one with nothing changed since and the credentials held,
+    then one with none held."""
+    from integrations import aws
+
+    world = build_world(bench_aws, a, r)
+    plan, first = run_plan(bench_aws, world, "first plan")
+    if plan.status != "pending":
+        return [first]
+    applied = run_apply(bench_aws, world, plan, "first apply")
+    if applied.status != "succeeded":
+        return [first, applied]
+    phases = [run_drift_check(bench_aws, "first check"), run_drift_check(bench_aws, "credentials held")]
+    aws.reset_session_cache()
+    phases.append(run_drift_check(bench_aws, "new credentials"))
+    return phases
+
+
+def drift_rows(a: int, r: int, phases: list[Phase]) -> list[list]:
+    rows = []
+    for phase in phases:
+        operations = ", ".join(f"{name} {count}" for name, count in sorted(phase.operations.items()))
+        if phase.name not in ("first check", "credentials held", "new credentials"):
+            rows.append([a, r, f"(stopped at the {phase.name}: {phase.status})", "", "", "", "", "", "", "", "", ""])
+            continue
+        bounded = phase.name == "credentials held"
+        met = phase.calls["total"] <= drift_goal(a) and phase.calls["writes"] == 0 and phase.status == "succeeded"
+        rows.append([a, r, phase.name, phase.status, phase.calls["total"], phase.calls["writes"], phase.wire_total,
+                     phase.wire.get("AssumeRole", 0), drift_goal(a) if bounded else "",
+                     ("yes" if met else "NO") if bounded else "", f"{phase.seconds:.2f}", operations])
+    return rows
+
+
 # --- parallel account steps under latency --------------------------------------------------------
 
 
@@ -339,6 +410,8 @@ class LatencyRun:
     master_seconds: float
     master_calls: int
     status: str
+    plan_cpu_seconds: float = 0.0
+    master_cpu_seconds: float = 0.0
 
 
 def run_latency(bench_aws, a: int, r: int, latency: float, *, parallel: bool) -> LatencyRun:
@@ -348,15 +421,17 @@ def run_latency(bench_aws, a: int, r: int, latency: float, *, parallel: bool) ->
     world = build_world(bench_aws, a, r)
     bench_aws.proxy.delay_seconds = latency
     try:
+        cpu = time.process_time()
         plan, plan_phase = run_plan(bench_aws, world, "first plan")
+        plan_cpu = time.process_time() - cpu
         if plan.status != "pending":
             raise RuntimeError(f"the plan is {plan.status}: {plan_phase.error}")
         job = approve_and_request(world, plan)
         accounts_seconds = run_account_steps(account_step_ids(job), parallel=parallel)
         account_calls = sum(bench_aws.proxy.take_counts().values())
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         applying.apply_master(job_id=job.pk)
-        master_seconds = time.perf_counter() - started
+        master_seconds, master_cpu = time.perf_counter() - started, time.process_time() - cpu
         master_calls = sum(bench_aws.proxy.take_counts().values())
     finally:
         bench_aws.proxy.delay_seconds = 0.0
@@ -364,7 +439,8 @@ def run_latency(bench_aws, a: int, r: int, latency: float, *, parallel: bool) ->
     failed = list(job.steps.filter(status=JobStep.Status.FAILED).values_list("error", flat=True))
     status = job.status + (f" ({failed[0]})" if failed else "")
     return LatencyRun("threads, one per account" if parallel else "one after another", plan_phase.seconds,
-                      plan_phase.wire_total, accounts_seconds, account_calls, master_seconds, master_calls, status)
+                      plan_phase.wire_total, accounts_seconds, account_calls, master_seconds, master_calls, status,
+                      plan_cpu, master_cpu)
 
 
 # --- printing -----------------------------------------------------------------------------------
@@ -418,14 +494,14 @@ def main() -> None:
     database = _setup.configure("aws_calls")
 
     from integrations import aws
-    from plans.planning import PARALLEL_ACCOUNTS
+    from plans import parallel
 
     from _fake_aws import start_bench_aws
 
     _setup.print_header("Rolemodel Console: AWS calls of the plan / apply engine")
     print(f"Database: {database}")
     print(f"Scenarios: A in {args.accounts}, R in {args.roles}; {IAM_USERS} IAM users, 2 memberships each")
-    biggest = max(max(args.accounts), max(args.no_op_accounts, default=0),
+    biggest = max(max(args.accounts), max(args.no_op_accounts, default=0), max(args.drift_accounts, default=0),
                   args.latency_accounts if not args.no_latency else 0)
     accounts = {"master": MASTER_ACCOUNT_ID, **{name: account_id(name) for name in account_names(biggest)}}
     started = time.perf_counter()
@@ -477,11 +553,32 @@ def main() -> None:
             print("'credentials held': after a first plan and apply in the same process (a worker that ran within the")
             print("hour); 'new credentials': the session cache emptied first (a worker just started), so each account's")
             print("and the master's AssumeRole come on top. GetTemplate is skipped while a stack's id, status and last")
-            print("update equal those recorded when the console last read its template (plans/stack_records.py).")
+            print("update equal those recorded when the console last read its template (accounts/stack_records.py).")
             _setup.print_table(
                 ["A", "R", "credentials", "status", "calls", "writes", "wire", "AssumeRole", "bound A+2", "met", "wall s",
                  "by operation"],
                 no_op, right={0, 1, 4, 5, 6, 7, 8, 10},
+            )
+
+        if args.drift_accounts:
+            drift = []
+            for a in args.drift_accounts:
+                print(f"... drift check A={a} R={args.no_op_roles}", flush=True)
+                phases = run_drift(bench_aws, a, args.no_op_roles)
+                drift += drift_rows(a, args.no_op_roles, phases)
+                failures += [f"drift A={a}: {phase.name}: {phase.status}: {phase.error}" for phase in phases
+                             if phase.error or phase.status in ("failed", "blocked", "apply_failed")]
+                failures += [f"drift A={a}: {phase.calls['total']} calls, over the bound {drift_goal(a)}" for phase in phases
+                             if phase.name == "credentials held" and phase.calls["total"] > drift_goal(a)]
+            _setup.print_header("The drift check: calls against the bound 2A + 2 (0 writes)")
+            print("calls = the DriftCheck row's api_calls['total'] (AssumeRole included); wire = requests received.")
+            print("'first check': right after the first apply (which recorded the stacks it changed, so no GetTemplate);")
+            print("'credentials held': nothing changed since (the bound applies); 'new credentials': the session cache")
+            print("emptied first (a worker just started), so each account's and the master's AssumeRole come on top.")
+            _setup.print_table(
+                ["A", "R", "check", "status", "calls", "writes", "wire", "AssumeRole", "bound 2A+2", "met", "wall s",
+                 "by operation"],
+                drift, right={0, 1, 4, 5, 6, 7, 8, 10},
             )
 
         if not args.no_latency:
@@ -490,19 +587,29 @@ def main() -> None:
             runs = [run_latency(bench_aws, a, r, latency, parallel=False),
                     run_latency(bench_aws, a, r, latency, parallel=True)]
             _setup.print_header(f"First apply of A={a} R={r} with {args.latency_ms:.0f} ms added to every AWS request")
-            print(f"The plan reads and prepares accounts in its own threads ({PARALLEL_ACCOUNTS}); "
-                  "the master step writes IAM one call at a time.")
+            print(f"The plan makes its reads and change sets side by side (at most {parallel.read_concurrency()} at once, "
+                  f"ROLEMODEL_AWS_READ_CONCURRENCY); the master step writes groups side by side (at most "
+                  f"{parallel.write_concurrency()}, ROLEMODEL_AWS_WRITE_CONCURRENCY), each group's writes in order.")
             _setup.print_table(
-                ["account steps", "plan s", "plan calls", "account steps s", "their calls", "master step s",
-                 "its calls", "job"],
-                [[run.mode, f"{run.plan_seconds:.2f}", run.plan_calls, f"{run.accounts_seconds:.2f}", run.account_calls,
-                  f"{run.master_seconds:.2f}", run.master_calls, run.status] for run in runs],
-                right={1, 2, 3, 4, 5, 6},
+                ["account steps", "plan s", "plan CPU s", "plan calls", "account steps s", "their calls",
+                 "master step s", "master CPU s", "its calls", "job"],
+                [[run.mode, f"{run.plan_seconds:.2f}", f"{run.plan_cpu_seconds:.2f}", run.plan_calls,
+                  f"{run.accounts_seconds:.2f}", run.account_calls, f"{run.master_seconds:.2f}",
+                  f"{run.master_cpu_seconds:.2f}", run.master_calls, run.status] for run in runs],
+                right={1, 2, 3, 4, 5, 6, 7, 8},
             )
             serial, parallel = runs[0].accounts_seconds, runs[1].accounts_seconds
             print(f"Account steps: {serial:.2f} s one after another, {parallel:.2f} s in parallel "
                   f"({serial / parallel:.1f}x faster). Calls x latency, if nothing overlapped: account steps "
                   f"{runs[0].account_calls * latency:.1f} s, master step {runs[0].master_calls * latency:.1f} s.")
+            plan_goal = PLAN_SECONDS_GOAL if (a, args.latency_ms) == (10, 50) else None
+            print("CPU s = this process's CPU time meanwhile (the counting proxy runs in it too): a wall time far above")
+            print("it and above calls x latency / concurrency means the machine was busy with other work.")
+            print(f"Plan: {runs[0].plan_seconds:.2f} s for {runs[0].plan_calls} calls "
+                  f"({runs[0].plan_calls * latency:.1f} s if nothing overlapped)"
+                  + (f"; goal at A=10 with 50 ms: <= {plan_goal:.1f} s, "
+                     f"{'met' if max(run.plan_seconds for run in runs) <= plan_goal else 'NOT met'}" if plan_goal else "")
+                  + f". Master step: {runs[0].master_seconds:.2f} s for {runs[0].master_calls} calls.")
             failures += [f"latency run ({run.mode}): {run.status}" for run in runs if run.status != "succeeded"]
     finally:
         aws.reset_session_cache()

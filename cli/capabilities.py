@@ -23,6 +23,8 @@ REQUIRED = {
     "apply": (("apply",), "only members of the Editor, Admin or Approver group start applies."),
     "list": (("view",), "only console users with a console role (Viewer or above) read the live roles."),
     "sync_users": (("edit",), "only members of the Editor or Admin group change memberships."),
+    "drift": (("check_drift",), "only members of the Editor, Admin or Approver group start drift checks."),
+    "offboard": (("edit",), "only members of the Editor or Admin group offboard people."),
     "audit": (("view",), "only console users with a console role (Viewer or above) verify the audit history."),
 }
 

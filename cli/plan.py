@@ -55,6 +55,11 @@ def write_plan(command, plan: Plan) -> None:
             for change in (c for c in report["resources"] if c["account"] == account["name"]):
                 write(f"    {change['action']} {change['logical_id']} ({change['type']}), "
                       f"replacement: {change['replacement']}")
+        repairs = [repair for repair in report["role_repairs"] if repair["account"] == account["name"]]
+        if repairs:
+            write(f"  {account['name']}: {len(repairs)} role repair(s), roles edited in IAM outside CloudFormation")
+            for repair in repairs:
+                write(f"    {repair['operation']} on {repair['role']}: {repair['description']}")
     for note in report["stacks"]:
         write(f"  stack: {note['message']}")
     master = plan.master or {}

@@ -5,9 +5,11 @@ To add one: write a ``Subcommand`` in its own module and list it in ``SUBCOMMAND
 from cli.apply import ApplySubcommand
 from cli.audit import AuditSubcommand
 from cli.decide import ApproveSubcommand, RejectSubcommand
+from cli.drift import DriftSubcommand
 from cli.export_files import ExportSubcommand
 from cli.import_files import ImportSubcommand
 from cli.list_roles import ListSubcommand
+from cli.offboard import OffboardSubcommand
 from cli.plan import PlanSubcommand
 from cli.sync_users import SyncUsersSubcommand
 
@@ -20,5 +22,7 @@ SUBCOMMANDS = (
     ApplySubcommand(),
     ListSubcommand(),
     SyncUsersSubcommand(),
+    OffboardSubcommand(),
     AuditSubcommand(),
+    DriftSubcommand(),
 )

@@ -71,7 +71,7 @@ def plan_payload(plan: Plan) -> dict:
         "error": plan.error,
         "api_calls": _calls(job),
         "targets": plan_targets(plan),
-        # What the plan names one by one (plans/presenting.py): resources, members, unknown groups, stacks.
+        # What the plan names one by one (plans/presenting.py): resources, role repairs, members, unknown groups, stacks.
         **presenting.plan_report(plan),
     }
 

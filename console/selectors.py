@@ -1,11 +1,26 @@
 from datetime import timedelta
 
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 
+from accounts.models import AssumableAccount
 from core import limits
 from memberships.models import IAMUser, Membership
+from roles.models import RoleDefinition
+
+DESIRED_STATE_MODELS = {"account_count": AssumableAccount, "role_count": RoleDefinition, "iam_user_count": IAMUser,
+                        "membership_count": Membership}
+
+
+def desired_state_counts() -> dict[str, int]:
+    """``{"account_count": …, "role_count": …, "iam_user_count": …, "membership_count": …}`` in one query."""
+    counts = ", ".join(f"(SELECT COUNT(*) FROM {connection.ops.quote_name(model._meta.db_table)})"
+                       for model in DESIRED_STATE_MODELS.values())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {counts}")
+        return dict(zip(DESIRED_STATE_MODELS, cursor.fetchone()))
 
 
 def iam_users_near_group_limit(threshold: int = limits.GROUPS_PER_USER_MAX - 2):

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import AssumableAccount, MasterAccount
+from accounts.models import MasterAccount
 from audit.models import AuditEvent
 from audit.services import Actor
 from console import selectors, services_users
@@ -12,27 +12,25 @@ from console.forms import ConsoleUserForm
 from core import sudo
 from core.form_fields import posted_data
 from core.permissions import require
-from memberships.models import IAMUser, Membership
+from drift import selectors as drift_selectors
 from plans import selectors as plan_selectors
 from plans.desired import desired_state_problems
-from roles.models import RoleDefinition
 
 
 @require_GET
 @require("view")
 def dashboard(request):
+    master = MasterAccount.load()
     context = {
-        "master": MasterAccount.load(),
-        "account_count": AssumableAccount.objects.count(),
-        "role_count": RoleDefinition.objects.count(),
-        "iam_user_count": IAMUser.objects.count(),
-        "membership_count": Membership.objects.count(),
-        "problems": desired_state_problems(),
+        "master": master,
+        **selectors.desired_state_counts(),
+        "problems": desired_state_problems(master),
         "users_near_limit": selectors.iam_users_near_group_limit(),
         "expiring": selectors.memberships_expiring_soon(),
         "recent_events": AuditEvent.objects.all()[:10],
         "open_plans": plan_selectors.open_plans()[:10],
         "running_jobs": plan_selectors.running_jobs()[:10],
+        "open_drift_count": drift_selectors.open_finding_count(),
     }
     return render(request, "console/dashboard.html", context)
 

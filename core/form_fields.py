@@ -1,9 +1,13 @@
 """Form fields and helpers shared by the apps' forms and views."""
+import re
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django import forms
 from django.core import validators
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 
 from core.validators import no_control_characters, no_control_characters_except_line_breaks
 
@@ -131,3 +135,65 @@ class ServiceModelForm(forms.ModelForm):
     def service_fields(self) -> dict:
         """The model fields of a valid form, as the service's keyword arguments."""
         return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+
+
+# Between the names typed into one search box (IAM and account names never hold a comma or a space).
+NAME_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def typed_names(text: str) -> list[str]:
+    return [name for name in NAME_SEPARATORS.split(text) if name]
+
+
+def name_being_typed(text: str) -> str:
+    """The last name of a box of names, unless a separator ends it (then the next is not begun)."""
+    return "" if not text or NAME_SEPARATORS.fullmatch(text[-1]) else typed_names(text)[-1]
+
+
+class SuggestionsInput(forms.TextInput):
+    """A text input for names that asks the view ``suggestions_url`` (a URL name) for at most 20 matches as
+    one types (htmx, ``?field=<its name>&<its name>=<text>``) and lists them under it; static/js/console.js
+    puts the one clicked into the input (``multiple``: in place of the name being typed). Without
+    JavaScript it is a plain text input for the names, which the form validates."""
+
+    def __init__(self, *, suggestions_url: str, multiple: bool = False, attrs=None):
+        super().__init__(attrs={"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+        self.suggestions_url = suggestions_url
+        self.multiple = multiple
+
+    @staticmethod
+    def suggestions_id(name: str, attrs) -> str:
+        return f"{(attrs or {}).get('id') or name}-suggestions"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        suggestions_id = self.suggestions_id(name, context["widget"]["attrs"])
+        context["widget"]["attrs"].update({
+            "hx-get": f"{reverse(self.suggestions_url)}?{urlencode({'field': name})}",
+            "hx-trigger": "input changed delay:200ms",
+            "hx-target": f"#{suggestions_id}",
+            "hx-swap": "innerHTML",
+            "aria-controls": suggestions_id,
+            "data-suggestions": suggestions_id,
+        })
+        if self.multiple:
+            context["widget"]["attrs"]["data-multiple"] = "true"
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html(
+            '{}<ul class="suggestions" id="{}" aria-label="Suggestions"></ul>',
+            super().render(name, value, attrs, renderer), self.suggestions_id(name, attrs),
+        )
+
+
+def suggestion_text(request, *, max_length: int) -> str:
+    """The name being typed into the search box that sent ``request`` (its field is ``?field=``, else ``q``);
+    "" for anything too long or holding control characters, so a bad query only finds nothing."""
+    text = request.GET.get(request.GET.get("field", "q"), "")
+    try:
+        no_control_characters(text)
+    except ValidationError:
+        return ""
+    name = name_being_typed(text[: 100 * (max_length + 2) + 1])
+    return name if len(name) <= max_length else ""

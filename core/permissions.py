@@ -19,11 +19,19 @@ CAPABILITIES = {
     # Starting an apply: whoever changes the desired state or approves plans (the page and the command
     # line have always let both); a Viewer never.
     "apply": {EDITOR, APPROVER, ADMIN},
+    # Starting a drift check (it only reads AWS): whoever may request plans or approve them; a Viewer
+    # only looks at the findings, as a Viewer only looks at plans.
+    "check_drift": {EDITOR, APPROVER, ADMIN},
 }
 # A system actor (the worker, migrations, the command line run without --as by the operator, who is
 # trusted as any shell on the server is) does what the system does; it never approves, because the
-# second pair of eyes of the four-eyes rule is a person.
-SYSTEM_CAPABILITIES = frozenset(CAPABILITIES) - {"approve"}
+# second pair of eyes of the four-eyes rule is a person. The one exception: under the revocation rule
+# (ROLEMODEL_AUTO_APPLY_REVOCATIONS) the system approves a plan that only removes members from groups
+# (plans.revocation checks the plan); no person holds that capability, a person approves with "approve".
+SYSTEM_ONLY_CAPABILITIES = frozenset({"approve_removals"})
+SYSTEM_CAPABILITIES = (frozenset(CAPABILITIES) - {"approve"}) | SYSTEM_ONLY_CAPABILITIES
+# A superuser does everything but approve, for the same reason.
+SUPERUSER_LACKS = frozenset({"approve"})
 
 
 def group_capabilities(group: str) -> frozenset[str]:
@@ -52,9 +60,9 @@ def console_groups(user) -> frozenset[str]:
 
 
 def has_capability(user, capability: str) -> bool:
-    if not user.is_authenticated or not user.is_active:
+    if not user.is_authenticated or not user.is_active or capability in SYSTEM_ONLY_CAPABILITIES:
         return False
-    if user.is_superuser and capability != "approve":
+    if user.is_superuser and capability not in SUPERUSER_LACKS:
         return True
     return bool(console_groups(user) & CAPABILITIES[capability])
 
@@ -81,6 +89,8 @@ REFUSALS = {
     "approve": "Only members of the Approver group approve plans.",
     "manage_users": "Only members of the Admin group manage console users.",
     "apply": "Only members of the Editor, Admin or Approver group start applies.",
+    "check_drift": "Only members of the Editor, Admin or Approver group start drift checks.",
+    "approve_removals": "Only the system approves under the revocation rule; a person approves with the Approver role.",
 }
 
 

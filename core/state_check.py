@@ -15,6 +15,7 @@ from collections.abc import Callable
 from django.core.exceptions import ImproperlyConfigured
 
 _check: Callable[[], None] | None = None
+_document: Callable[[], dict] | None = None
 
 
 def register_desired_state_check(check: Callable[[], None]) -> None:
@@ -28,3 +29,17 @@ def check_desired_state() -> None:
     if _check is None:
         raise ImproperlyConfigured("No whole-state check is registered: the plans app must be installed.")
     _check()
+
+
+def register_desired_state_document(document: Callable[[], dict]) -> None:
+    """Called once at start-up by plans, with the function that writes the desired state as one document
+    (what a plan is computed from); drift compares live AWS with it and may not import plans."""
+    global _document
+    _document = document
+
+
+def desired_state_document() -> dict:
+    """The desired state as plans would plan it: accounts with their templates, groups with members."""
+    if _document is None:
+        raise ImproperlyConfigured("No desired-state document is registered: the plans app must be installed.")
+    return _document()

@@ -67,6 +67,9 @@ class DriftFinding(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     first_check = models.ForeignKey(DriftCheck, on_delete=models.CASCADE, related_name="+")
     last_check = models.ForeignKey(DriftCheck, on_delete=models.CASCADE, related_name="+")
+    # Adopted: the desired state took the live value; the next check no longer sees it and closes it.
+    adopted_at = models.DateTimeField(null=True, blank=True)
+    adopted_by_name = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["closed_at", "-widens", "-last_seen", "id"]  # open first (NULLs first on both engines? see selectors)
@@ -80,3 +83,26 @@ class DriftFinding(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class AppliedState(models.Model):
+    """What the console last wrote to AWS: the desired state of the last plan whose apply succeeded.
+
+    Written by the apply's master step when it succeeds (every account step succeeded before it), so
+    a drift check can tell a change made behind the console's back (live differs from this and from
+    the desired state) from a change still pending in the console (the desired state moved on).
+    Only the latest row is read; older ones are history.
+    """
+
+    plan_id = models.PositiveBigIntegerField()  # plans sits above drift: the id, not a foreign key
+    applied_at = models.DateTimeField()
+    # group -> {"account", "policy_name", "policy", "members": [user, …]}
+    groups = models.JSONField(default=dict)
+    # account name -> the template applied (None: the stack was removed); disabled accounts keep their last entry
+    templates = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-applied_at", "-id"]
+
+    def __str__(self):
+        return f"state applied by plan #{self.plan_id}"

@@ -12,19 +12,27 @@
   ``ROLEMODEL_AWS_MAX_ATTEMPTS``, so an AWS that stops answering fails a job within about
   attempts × (connect + read timeout) plus the retry pauses, never hangs it.
 * Every botocore error leaves this module as :class:`AwsError` with a readable message.
+* Calls may be made from several threads at once: sessions (not thread-safe) are built under a lock
+  and share one loader of AWS's service descriptions, clients (thread-safe) are shared, and every
+  call is counted into its own counter whichever thread makes it.
+* Waiting for CloudFormation polls with pauses that double up to a cap (:func:`poll_until`).
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import boto3
 import botocore.exceptions
 from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
+from botocore.loaders import Loader
 from botocore.session import get_session
 
 from core import safe_json
@@ -120,7 +128,10 @@ def is_read(operation: str) -> bool:
 
 
 _sessions: dict[AccountAccess, boto3.Session] = {}
-_sessions_lock = threading.Lock()
+# Held while a session or a client is built (botocore sessions are not thread-safe); reentrant because
+# an assumed session builds the session it assumes from.
+_sessions_lock = threading.RLock()
+_loader: Loader | None = None
 
 # Credentials are fetched inside another call, when it is about to be signed, by STS clients we do not
 # make with :func:`client`: botocore's own for a profile's ``role_arn``, ours in ``_assumed_session``.
@@ -191,8 +202,34 @@ def _client_config() -> Config:
     )
 
 
+class _SearchPaths(list):
+    """A loader's folders, each kept once: every boto3 session adds its own data folder to its loader."""
+
+    def append(self, path) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def _new_botocore_session():
+    """A botocore session that shares the process's one loader: a session of its own would read and
+    parse the service descriptions (JSON, megabytes) again, for every account, in every job step."""
+    global _loader
+    session = get_session()
+    if _loader is None:
+        data_path = session.get_config_variable("data_path") or ""
+        _loader = Loader(extra_search_paths=_SearchPaths(
+            os.path.expanduser(os.path.expandvars(path)) for path in data_path.split(os.pathsep) if path))
+    session.register_component("data_loader", _loader)
+    return session
+
+
+def _new_session(*, profile: str = "", region: str) -> boto3.Session:
+    session = boto3.Session(botocore_session=_new_botocore_session(), profile_name=profile or None, region_name=region)
+    return _count_credential_calls(session)
+
+
 def _assumed_session(access: AccountAccess) -> boto3.Session:
-    source = session_for(access.via) if access.via else _count_credential_calls(boto3.Session(region_name=access.region))
+    source = session_for(access.via) if access.via else _new_session(region=access.region)
     sts = source.client("sts", config=_client_config())
 
     def refresh():
@@ -207,7 +244,7 @@ def _assumed_session(access: AccountAccess) -> boto3.Session:
             "expiry_time": credentials["Expiration"].isoformat(),
         }
 
-    botocore_session = get_session()
+    botocore_session = _new_botocore_session()
     botocore_session._credentials = DeferredRefreshableCredentials(refresh_using=refresh, method="rolemodel-assume-role")
     return boto3.Session(botocore_session=botocore_session, region_name=access.region)
 
@@ -215,24 +252,20 @@ def _assumed_session(access: AccountAccess) -> boto3.Session:
 def session_for(access: AccountAccess) -> boto3.Session:
     with _sessions_lock:
         cached = _sessions.get(access)
-    if cached is not None:
+        if cached is None:
+            cached = _sessions[access] = _assumed_session(access) if access.role_arn else _new_session(
+                profile=access.profile, region=access.region)
         return cached
-    if access.role_arn:
-        session = _assumed_session(access)
-    else:
-        session = _count_credential_calls(boto3.Session(profile_name=access.profile or None, region_name=access.region))
-    with _sessions_lock:
-        _sessions[access] = session
-    return session
 
 
 def client(access: AccountAccess, service: str, counter: CallCounter | None):
     """A boto3 client for ``service`` in the account, whose calls are counted into ``counter``."""
-    if counter is not None:
-        with counter.lock:
-            kept = counter.clients.get((access, service))
-        if kept is not None:
-            return kept
+    with _sessions_lock:  # one client per step, account and service, also when threads ask at once
+        kept = counter.clients.get((access, service)) if counter is not None else None
+        return kept if kept is not None else _new_client(access, service, counter)
+
+
+def _new_client(access: AccountAccess, service: str, counter: CallCounter | None):
     try:
         aws_client = session_for(access).client(service, config=_client_config())
     except botocore.exceptions.BotoCoreError as error:
@@ -263,7 +296,7 @@ def client(access: AccountAccess, service: str, counter: CallCounter | None):
     aws_client._rolemodel_label = access.label
     if counter is not None:
         with counter.lock:
-            aws_client = counter.clients.setdefault((access, service), aws_client)
+            counter.clients[(access, service)] = aws_client
     return aws_client
 
 
@@ -410,20 +443,48 @@ def change_set_create(
     }
 
 
-def _wait_change_set(cloudformation, label: str, change_set_id: str, *, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    delay = 0.2
+CHANGE_SET_FIRST_DELAY = 0.1  # AWS computes a small change set in a second or two
+CHANGE_SET_MAX_DELAY = 5.0
+STACK_FIRST_DELAY = 0.25
+STACK_MAX_DELAY = 15.0
+
+
+def poll_delays(*, first: float, cap: float) -> Iterator[float]:
+    """The pauses between polls: ``first``, then each twice the one before, up to ``cap``."""
+    delay = first
     while True:
+        yield delay
+        delay = min(delay * 2, cap)
+
+
+def poll_until(check: Callable[[], tuple[bool, object]], *, timeout: float, first_delay: float, max_delay: float,
+               sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+    """Call ``check`` (which answers ``(finished, value)``) until it says finished, pausing between calls
+    as :func:`poll_delays` says, never past ``timeout`` seconds: the last call is made at the deadline.
+    Returns the last answer, finished or not."""
+    deadline = clock() + timeout
+    for delay in poll_delays(first=first_delay, cap=max_delay):
+        finished, value = check()
+        remaining = deadline - clock()
+        if finished or remaining <= 0:
+            return finished, value
+        sleep(min(delay, remaining))
+
+
+def _wait_change_set(cloudformation, label: str, change_set_id: str, *, timeout: float = 300,
+                     sleep: Callable[[float], None] = time.sleep) -> dict:
+    def check():
         described = _call(cloudformation, "describe_change_set", label, ChangeSetName=change_set_id)
-        status = described.get("Status", "")
-        if status in ("CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE", "DELETE_FAILED"):
-            if status == "FAILED":
-                raise AwsError(f"{label}: the change set failed: {described.get('StatusReason', 'no reason given')}", code="ChangeSetFailed")
-            return described
-        if time.monotonic() > deadline:
-            raise AwsError(f"{label}: the change set was not ready after {timeout:.0f} s (status {status}).", code="Timeout")
-        time.sleep(delay)
-        delay = min(delay * 2, 5)
+        return described.get("Status", "") in ("CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE", "DELETE_FAILED"), described
+
+    finished, described = poll_until(check, timeout=timeout, first_delay=CHANGE_SET_FIRST_DELAY,
+                                      max_delay=CHANGE_SET_MAX_DELAY, sleep=sleep)
+    status = described.get("Status", "")
+    if not finished:
+        raise AwsError(f"{label}: the change set was not ready after {timeout:.0f} s (status {status}).", code="Timeout")
+    if status == "FAILED":
+        raise AwsError(f"{label}: the change set failed: {described.get('StatusReason', 'no reason given')}", code="ChangeSetFailed")
+    return described
 
 
 def change_set_delete(access: AccountAccess, counter: CallCounter, *, change_set_id: str) -> None:
@@ -545,7 +606,7 @@ def stack_roles(access: AccountAccess, counter: CallCounter, *, stack_name: str)
     return [{"logical_id": logical, "role_name": physical} for logical, physical in role_names]
 
 
-# --- IAM (master account) --------------------------------------------------------------------
+# --- IAM: the master's groups and users, the accounts' roles ---------------------------------
 
 
 @dataclass
@@ -578,6 +639,54 @@ def iam_read(access: AccountAccess, counter: CallCounter, *, group_path: str) ->
     return live
 
 
+@dataclass
+class LiveRole:
+    """One IAM role as IAM itself holds it (not as its stack says)."""
+
+    name: str
+    path: str
+    arn: str
+    trust: dict | str | None
+    inline: dict  # policy name -> document
+    managed: list  # attached managed policy ARNs, sorted
+    boundary: str  # the permissions boundary's ARN, "" when there is none
+
+
+def decoded_policy_document(value):
+    """A policy document as a mapping. AWS sends them URL-encoded and botocore decodes them; a
+    document that still arrives as text (a fake AWS, another SDK version) is decoded here."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return safe_json.loads(unquote(value))
+    except ValueError:
+        return value
+
+
+def account_roles(access: AccountAccess, counter: CallCounter) -> dict[str, LiveRole]:
+    """Every role of the account with its trust policy, inline policies, attached managed policies and
+    boundary: one GetAccountAuthorizationDetails (Filter Role), paginated. Keyed by role name."""
+    iam = client(access, "iam", counter)
+    roles = {}
+    try:
+        for page in iam.get_paginator("get_account_authorization_details").paginate(
+            Filter=["Role"], PaginationConfig={"PageSize": IAM_PAGE_SIZE}
+        ):
+            for role in page.get("RoleDetailList", []):
+                roles[role["RoleName"]] = LiveRole(
+                    name=role["RoleName"],
+                    path=role.get("Path", "/"),
+                    arn=role.get("Arn", ""),
+                    trust=decoded_policy_document(role.get("AssumeRolePolicyDocument")),
+                    inline={p["PolicyName"]: decoded_policy_document(p.get("PolicyDocument")) for p in role.get("RolePolicyList", [])},
+                    managed=sorted(p["PolicyArn"] for p in role.get("AttachedManagedPolicies", [])),
+                    boundary=(role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", ""),
+                )
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        raise _wrap(error, access.label, "GetAccountAuthorizationDetails") from None
+    return roles
+
+
 def group_quota(access: AccountAccess, counter: CallCounter) -> int:
     summary = _call(client(access, "iam", counter), "get_account_summary", access.label)["SummaryMap"]
     return int(summary.get("GroupsQuota", 300))
@@ -589,30 +698,32 @@ def iam_write(access: AccountAccess, counter: CallCounter, operation: str, **par
         _call(client(access, "iam", counter), operation, access.label, **params)
     except AwsError as error:
         already_done = (error.code == "EntityAlreadyExists" and operation == "create_group") or (
-            error.code == "NoSuchEntity" and operation.startswith(("delete_", "remove_"))
+            error.code == "NoSuchEntity" and operation.startswith(("delete_", "remove_", "detach_"))
         )
         if not already_done:
             raise
 
 
-def stack_wait(access: AccountAccess, counter: CallCounter, *, stack_name: str, timeout: float, on_poll=None) -> LiveStack | None:
-    """Poll the stack with growing pauses until it leaves every ``*_IN_PROGRESS`` state.
+def stack_wait(access: AccountAccess, counter: CallCounter, *, stack_name: str, timeout: float, on_poll=None,
+               sleep: Callable[[float], None] = time.sleep) -> LiveStack | None:
+    """Poll the stack with growing pauses (:func:`poll_until`) until it leaves every ``*_IN_PROGRESS`` state.
 
     Returns the stack in its final state, or None once it is gone (deleted). A stack still in
     progress after ``timeout`` seconds raises ``AwsError`` with code ``Timeout``.
     """
-    deadline = time.monotonic() + timeout
-    delay = 0.25
-    while True:
+
+    def check():
         stack = stack_status(access, counter, stack_name=stack_name)
-        if stack is None or not stack.status.endswith("_IN_PROGRESS") or stack.status == "REVIEW_IN_PROGRESS":
-            return stack
-        if on_poll is not None:
+        finished = stack is None or not stack.status.endswith("_IN_PROGRESS") or stack.status == "REVIEW_IN_PROGRESS"
+        if not finished and on_poll is not None:
             on_poll(stack)
-        if time.monotonic() + delay > deadline:
-            reason = f" ({stack.status_reason})" if stack.status_reason else ""
-            raise AwsError(
-                f"{access.label}: stack {stack_name} was still {stack.status}{reason} after {timeout:g} s.", code="Timeout"
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 15)
+        return finished, stack
+
+    finished, stack = poll_until(check, timeout=timeout, first_delay=STACK_FIRST_DELAY, max_delay=STACK_MAX_DELAY,
+                                 sleep=sleep)
+    if not finished:
+        reason = f" ({stack.status_reason})" if stack.status_reason else ""
+        raise AwsError(
+            f"{access.label}: stack {stack_name} was still {stack.status}{reason} after {timeout:g} s.", code="Timeout"
+        )
+    return stack

@@ -70,7 +70,9 @@ def user_map_document() -> dict:
     )
     for membership in memberships:
         roles = user_map.setdefault(membership.account.name, {})
-        roles.setdefault(membership.role.logical_name, []).append(membership.iam_user.user_name)
+        users = roles.setdefault(membership.role.logical_name, [])
+        if membership.iam_user.user_name not in users:  # two grants of one group: one line, as IAM holds it
+            users.append(membership.iam_user.user_name)
     return user_map
 
 

@@ -3,11 +3,46 @@ from django.utils import timezone
 
 from accounts.models import AssumableAccount
 from core import limits
-from core.form_fields import ModelIdsField, ServiceModelForm, reason_field
-from core.validators import no_control_characters_except_line_breaks
+from core.form_fields import ServiceModelForm, SuggestionsInput, reason_field, typed_names
+from core.validators import no_control_characters, no_control_characters_except_line_breaks
 from memberships.models import IAMUser
-from memberships.selectors import grantable_pairs, pair_value
+from memberships.selectors import grantable_pairs, iam_users_named, pair_value
 from roles.models import RoleDefinition
+
+GRANT_USERS_MAX = 100
+
+
+class IAMUserNamesField(forms.CharField):
+    """IAM users typed by name (or picked from the search box's suggestions): with ``multiple``, several
+    separated by commas or spaces, cleaned to a list in the order typed; otherwise one, cleaned to the IAM
+    user (None when empty). A name no IAM user has is an error that names it."""
+
+    def __init__(self, *, multiple: bool = False, **kwargs):
+        self.multiple = multiple
+        kwargs.setdefault("max_length", GRANT_USERS_MAX * (limits.USER_NAME_MAX + 2) if multiple else limits.USER_NAME_MAX)
+        kwargs.setdefault("widget", SuggestionsInput(suggestions_url="memberships:iam_user_suggestions", multiple=multiple))
+        kwargs.setdefault("validators", [no_control_characters])
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        names = list(dict.fromkeys(typed_names(super().clean(value))))
+        if not names and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        if not names:
+            return [] if self.multiple else None
+        if not self.multiple and len(names) > 1:
+            raise forms.ValidationError("Type one IAM user name.", code="several")
+        if len(names) > GRANT_USERS_MAX:
+            raise forms.ValidationError(f"Grant at most {GRANT_USERS_MAX} IAM users at once.", code="too_many")
+        known = iam_users_named(names)
+        unknown = [name for name in names if name.lower() not in known]
+        if unknown:
+            raise forms.ValidationError(
+                "No IAM user is named %(names)s: pick a name from the suggestions, or add the IAM user first.",
+                code="unknown", params={"names": ", ".join(f"“{name}”" for name in unknown)},
+            )
+        iam_users = list(dict.fromkeys(known[name.lower()] for name in names))
+        return iam_users if self.multiple else iam_users[0]
 
 
 def _id_or_none(value) -> int | None:
@@ -18,27 +53,44 @@ def _id_or_none(value) -> int | None:
     return None
 
 
+class AccountNameField(forms.CharField):
+    """One account typed by name (or picked from the search box's suggestions), cleaned to the account
+    (None when empty); a name no account has is an error that names it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", limits.ACCOUNT_NAME_MAX)
+        kwargs.setdefault("widget", SuggestionsInput(suggestions_url="accounts:suggestions"))
+        kwargs.setdefault("validators", [no_control_characters])
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        name = super().clean(value)
+        if not name:
+            return None
+        account = AssumableAccount.objects.filter(name__iexact=name).first()
+        if account is None:
+            raise forms.ValidationError("No account is named “%(name)s”: pick a name from the suggestions.",
+                                        code="unknown", params={"name": name})
+        return account
+
+
 class MembershipFilterForm(forms.Form):
-    account = forms.ModelChoiceField(
-        queryset=AssumableAccount.objects.order_by("name"), required=False, empty_label="any account"
-    )
+    account = AccountNameField(required=False)
     role = forms.ModelChoiceField(
         queryset=RoleDefinition.objects.order_by("logical_name"), required=False, empty_label="any role"
     )
-    user = forms.ModelChoiceField(
-        queryset=IAMUser.objects.order_by("user_name"), required=False, empty_label="any IAM user", label="IAM user"
-    )
+    user = IAMUserNamesField(required=False, label="IAM user")
 
 
 class MembershipGrantForm(forms.Form):
     """Grants every chosen IAM user every chosen (account, role) group: one user into several
     groups, several users into one group, or any cross product of the two."""
 
-    users = ModelIdsField(
-        queryset=IAMUser.objects.order_by("user_name"),
+    users = IAMUserNamesField(
+        multiple=True,
         label="IAM users",
-        widget=forms.SelectMultiple(attrs={"size": 10}),
         error_messages={"required": "Choose at least one IAM user."},
+        help_text="User names, separated by commas: type part of a name and pick from the suggestions.",
     )
     groups = forms.MultipleChoiceField(
         label="Groups (account.role)",
@@ -74,17 +126,20 @@ class MembershipGrantForm(forms.Form):
             self.initial.update(self._initial_from_query(preselect))
 
     def _initial_from_query(self, query) -> dict:
-        """Preselection from ``?user=&account=&role=`` links; ids that are not numbers are ignored."""
+        """Preselection from ``?user=<IAM user name>&account=<name or id>&role=<id>`` links (the memberships
+        list's filters); unknown names and ids that are not numbers are ignored."""
         initial = {}
-        user_ids = [user_id for user_id in map(_id_or_none, query.getlist("user")) if user_id]
-        if user_ids:
-            initial["users"] = user_ids
-        account_id, role_id = _id_or_none(query.get("account")), _id_or_none(query.get("role"))
-        if account_id or role_id:
+        names = [name for value in query.getlist("user") for name in typed_names(value)][:GRANT_USERS_MAX]
+        known = iam_users_named([name for name in names if len(name) <= limits.USER_NAME_MAX])
+        if known:
+            initial["users"] = ", ".join(sorted(iam_user.user_name for iam_user in known.values()))
+        account_key, role_id = str(query.get("account", "")).lower(), _id_or_none(query.get("role"))
+        if account_key or role_id:
             initial["groups"] = [
                 value
                 for value, (account, role) in self.pairs.items()
-                if (account_id is None or account.pk == account_id) and (role_id is None or role.pk == role_id)
+                if (not account_key or account_key in (str(account.pk), account.name.lower()))
+                and (role_id is None or role.pk == role_id)
             ]
         return initial
 

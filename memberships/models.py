@@ -40,7 +40,12 @@ class IAMUser(models.Model):
 
 
 class Membership(models.Model):
-    """One IAM user in one (account, role) group of the master account."""
+    """One grant of one (account, role) group of the master account to one IAM user.
+
+    A person may hold several grants of the same group (say a permanent one and an on-call one that
+    expires, each with its own reason and audit rows): they are in the group while any of them is live,
+    so access ends when the last one ends. Limits count groups, not grants.
+    """
 
     iam_user = models.ForeignKey(IAMUser, on_delete=models.PROTECT, related_name="memberships")
     account = models.ForeignKey("accounts.AssumableAccount", on_delete=models.PROTECT, related_name="memberships")
@@ -55,16 +60,11 @@ class Membership(models.Model):
 
     class Meta:
         ordering = ["account__name", "role__logical_name", "iam_user__user_name"]
-        constraints = [
-            models.UniqueConstraint(
-                "iam_user",
-                "account",
-                "role",
-                name="membership_unique",
-                violation_error_message="This user is already in this group.",
-            ),
+        indexes = [
+            models.Index(fields=["account", "role"]),
+            models.Index(fields=["expires_at"]),
+            models.Index(fields=["iam_user", "account", "role"], name="membership_grants_of_group"),
         ]
-        indexes = [models.Index(fields=["account", "role"]), models.Index(fields=["expires_at"])]
 
     def __str__(self):
         return f"{self.iam_user.user_name} in {self.group_name}"

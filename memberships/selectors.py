@@ -1,10 +1,12 @@
 """Reads behind the membership pages; each runs a fixed number of queries whatever the row count."""
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 
 from accounts.models import AssumableAccount
 from memberships.models import IAMUser, Membership
+from memberships.services import distinct_group_count
 from roles.models import RoleDefinition
 from roles.selectors import account_role_pairs
 
@@ -12,8 +14,18 @@ from roles.selectors import account_role_pairs
 MATRIX_SHADE_BOUNDS = (0, 2, 5, 10)
 
 
+def grants_of_same_group() -> Subquery:
+    """How many grants the membership's user holds of its group (two overlapping grants: 2 each)."""
+    return Subquery(
+        Membership.objects.filter(iam_user=OuterRef("iam_user"), account=OuterRef("account"), role=OuterRef("role"))
+        .order_by().values("iam_user").annotate(grants=Count("pk")).values("grants")
+    )
+
+
 def memberships_filtered(*, account=None, role=None, iam_user=None) -> QuerySet:
-    memberships = Membership.objects.select_related("iam_user", "account", "role")
+    memberships = Membership.objects.select_related("iam_user", "account", "role").annotate(
+        group_grants=grants_of_same_group()
+    )
     if account is not None:
         memberships = memberships.filter(account=account)
     if role is not None:
@@ -24,7 +36,7 @@ def memberships_filtered(*, account=None, role=None, iam_user=None) -> QuerySet:
 
 
 def iam_users_with_group_counts(*, search: str = "") -> QuerySet:
-    iam_users = IAMUser.objects.annotate(group_count=Count("memberships"))
+    iam_users = IAMUser.objects.annotate(group_count=distinct_group_count("memberships__"))
     if search:
         iam_users = iam_users.filter(
             Q(user_name__icontains=search) | Q(display_name__icontains=search) | Q(email__icontains=search)
@@ -32,10 +44,48 @@ def iam_users_with_group_counts(*, search: str = "") -> QuerySet:
     return iam_users.order_by("user_name")
 
 
+SUGGESTIONS_MAX = 20
+
+
+def iam_user_suggestions(text: str) -> list[IAMUser]:
+    """At most 20 IAM users whose user name or display name contains ``text``, user names that start
+    with it first: what a search box offers while someone types."""
+    if not text:
+        return []
+    matching = IAMUser.objects.filter(Q(user_name__icontains=text) | Q(display_name__icontains=text))
+    starting = list(matching.filter(user_name__istartswith=text).order_by("user_name")[:SUGGESTIONS_MAX])
+    if len(starting) == SUGGESTIONS_MAX:
+        return starting
+    rest = matching.exclude(pk__in=[iam_user.pk for iam_user in starting]).order_by("user_name")
+    return starting + list(rest[: SUGGESTIONS_MAX - len(starting)])
+
+
+def iam_users_named(names: list[str]) -> dict[str, IAMUser]:
+    """The IAM users with these names (IAM names are unique regardless of case), by lower-cased name."""
+    lowered = {name.lower() for name in names}
+    return {
+        iam_user.user_name.lower(): iam_user
+        for iam_user in IAMUser.objects.annotate(lower_name=Lower("user_name")).filter(lower_name__in=lowered)
+    }
+
+
 def iam_user_grants(iam_user: IAMUser) -> list[Membership]:
-    return list(
-        iam_user.memberships.select_related("iam_user", "account", "role").order_by("account__name", "role__logical_name")
+    """The user's grants by group, each with ``group_grants``: how many grants of its group they hold."""
+    grants = list(
+        iam_user.memberships.select_related("iam_user", "account", "role")
+        .order_by("account__name", "role__logical_name", "expires_at", "pk")
     )
+    per_group = {}
+    for grant in grants:
+        per_group[(grant.account_id, grant.role_id)] = per_group.get((grant.account_id, grant.role_id), 0) + 1
+    for grant in grants:
+        grant.group_grants = per_group[(grant.account_id, grant.role_id)]
+    return grants
+
+
+def group_count(grants: list[Membership]) -> int:
+    """The groups these grants put a user in (IAM's 10-group limit counts groups, not grants)."""
+    return len({(grant.account_id, grant.role_id) for grant in grants})
 
 
 def grantable_pairs() -> list[tuple[AssumableAccount, RoleDefinition]]:
@@ -127,7 +177,7 @@ def access_matrix(*, account_name: str = "", role: RoleDefinition | None = None)
         for row in Membership.objects.filter(account__in=account_rows.values("pk"), role__in=role_columns.values("pk"))
         .order_by()
         .values("account_id", "role_id")
-        .annotate(members=Count("id"))
+        .annotate(members=Count("iam_user", distinct=True))
     }
     applicable = {(account.pk, role.pk) for account, role in account_role_pairs(accounts, roles)}
     matrix = AccessMatrix(roles=roles)

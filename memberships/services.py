@@ -3,7 +3,8 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import CharField, Count, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from accounts.models import AssumableAccount
@@ -67,8 +68,11 @@ def memberships_grant(
     """Grant each (IAM user, account, role) in ``grants``; all of them or none.
 
     1. Refuse an empty reason, a past expiry, or a role that does not apply to the account.
-    2. Skip grants that already exist (reported back, not an error).
-    3. Create the rest, then refuse the whole request if any user would exceed 10 groups.
+    2. Skip a grant the user already holds with the same expiry (reported back, not an error). A grant
+       of a group the user is in already, with another expiry, is a grant of its own: the user stays in
+       the group until the last of them ends.
+    3. Create the rest, then refuse the whole request if any user would be in more than 10 groups
+       (groups, not grants: IAM counts a user in a group once).
     4. Audit each new membership.
     """
     check_actor(actor, "edit")
@@ -84,7 +88,7 @@ def memberships_grant(
     for iam_user, account, role in grants:
         if not role.applies_to_all_accounts and not role.accounts.filter(pk=account.pk).exists():
             raise ValidationError(f"Role {role} does not apply to account {account}, so there is no group {account}.{role}.")
-        existing = Membership.objects.filter(iam_user=iam_user, account=account, role=role).first()
+        existing = Membership.objects.filter(iam_user=iam_user, account=account, role=role, expires_at=expires_at).first()
         if existing:
             result.already_granted.append(existing)
             continue
@@ -102,11 +106,11 @@ def memberships_grant(
     touched_users = {membership.iam_user_id for membership in result.created}
     over_limit = (
         IAMUser.objects.filter(pk__in=touched_users)
-        .annotate(grants=Count("memberships"))
-        .filter(grants__gt=limits.GROUPS_PER_USER_MAX)
+        .annotate(groups=distinct_group_count("memberships__"))
+        .filter(groups__gt=limits.GROUPS_PER_USER_MAX)
     )
     problems = [
-        f"{user.user_name} would be in {user.grants} groups; an IAM user can be in at most "
+        f"{user.user_name} would be in {user.groups} groups; an IAM user can be in at most "
         f"{limits.GROUPS_PER_USER_MAX} groups (an AWS limit that cannot be raised)."
         for user in over_limit
     ]
@@ -116,6 +120,14 @@ def memberships_grant(
     for membership in result.created:
         audit_record(actor=actor, action=CREATE, object_type=MEMBERSHIP, obj=membership, after=membership.snapshot(), reason=reason)
     return result
+
+
+def distinct_group_count(prefix: str = "") -> Count:
+    """Count the distinct (account, role) groups of memberships reached through ``prefix``
+    (``"memberships__"`` from an IAM user): two grants of one group are one group."""
+    # Concat reads a missing row (a user without grants) as ":", so rows without a grant are left out.
+    return Count(Concat(Cast(f"{prefix}account_id", CharField()), Value(":"), Cast(f"{prefix}role_id", CharField())),
+                 distinct=True, filter=Q(**{f"{prefix}pk__isnull": False}))
 
 
 @transaction.atomic
@@ -172,6 +184,8 @@ def memberships_sync(*, actor: Actor, user_map: dict, reason: str) -> SyncResult
 
     result = SyncResult()
     known = {iam_user.user_name.lower(): iam_user for iam_user in IAMUser.objects.all()}
+    # The map lists members: a user holding any grant of a group is a member of it already.
+    members = set(Membership.objects.values_list("iam_user_id", "account_id", "role_id"))
     grants = []
     for account, role, user_names in wanted:
         listed = set()
@@ -182,7 +196,8 @@ def memberships_sync(*, actor: Actor, user_map: dict, reason: str) -> SyncResult
                 known[name.lower()] = iam_user
                 result.users_created.append(iam_user)
             listed.add(iam_user.pk)
-            grants.append((iam_user, account, role))
+            if (iam_user.pk, account.pk, role.pk) not in members:
+                grants.append((iam_user, account, role))
         for membership in Membership.objects.filter(account=account, role=role).exclude(iam_user_id__in=listed).select_related(
             "iam_user", "account", "role"
         ):

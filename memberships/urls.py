@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/remove/", views.membership_remove, name="remove"),
     path("matrix/", views.matrix, name="matrix"),
     path("iam-users/", views.iam_user_list, name="iam_user_list"),
+    path("iam-users/suggestions/", views.iam_user_suggestions, name="iam_user_suggestions"),
     path("iam-users/new/", views.iam_user_create, name="iam_user_create"),
     path("iam-users/<int:pk>/", views.iam_user_detail, name="iam_user_detail"),
     path("iam-users/<int:pk>/edit/", views.iam_user_edit, name="iam_user_edit"),

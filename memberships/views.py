@@ -9,7 +9,7 @@ from audit.selectors import history_context
 from audit.services import Actor
 from core import limits
 from core.form_errors import add_service_error
-from core.form_fields import posted_data
+from core.form_fields import posted_data, suggestion_text
 from core.form_flow import submit
 from core.permissions import require
 from core.redirects import redirect_next, safe_next_url
@@ -69,7 +69,7 @@ def membership_add(request):
             if result.created:
                 messages.success(request, f"Granted {len(result.created)}: {_names(result.created)}.")
             if result.already_granted:
-                messages.info(request, f"Already granted, left as they were: {_names(result.already_granted)}.")
+                messages.info(request, f"Already granted with the same expiry, left as they were: {_names(result.already_granted)}.")
             users = form.cleaned_data["users"]
             if len(users) == 1:
                 return redirect("memberships:iam_user_detail", pk=users[0].pk)
@@ -93,6 +93,16 @@ def membership_remove(request, pk: int):
         services.membership_revoke(actor=Actor.from_user(request.user), membership=membership, reason=form.cleaned_data["reason"])
         messages.success(request, f"Removed {membership.iam_user.user_name} from {membership.group_name}.")
     return redirect_next(request, request.POST.get("next"), default=reverse("memberships:list"))
+
+
+@require_GET
+@require("view")
+def iam_user_suggestions(request):
+    """The search box's suggestions (an htmx fragment): at most 20 IAM users matching the name being typed
+    into the form field ``?field=``. The IAM users list shows the same names to the same people."""
+    text = suggestion_text(request, max_length=limits.USER_NAME_MAX)
+    suggestions = [(iam_user.user_name, iam_user.display_name) for iam_user in selectors.iam_user_suggestions(text)]
+    return render(request, "partials/suggestions.html", {"suggestions": suggestions, "text": text, "kind": "IAM user"})
 
 
 @require_GET
@@ -157,10 +167,12 @@ def iam_user_delete(request, pk: int):
 def iam_user_detail(request, pk: int):
     iam_user = get_object_or_404(IAMUser, pk=pk)
     tab = "history" if request.GET.get("tab") == "history" else "grants"
+    grants = selectors.iam_user_grants(iam_user)
     context = {
         "iam_user": iam_user,
         "tab": tab,
-        "grants": selectors.iam_user_grants(iam_user),
+        "grants": grants,
+        "group_count": selectors.group_count(grants),
         "group_limit": limits.GROUPS_PER_USER_MAX,
         "remove_form": ReasonForm(),
     }

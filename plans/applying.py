@@ -10,9 +10,12 @@ from django.utils import timezone
 from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
+from drift import services as drift_services
 from integrations import aws
-from plans import dispatch, runner, stack_records, targets
-from plans.access import account_access, master_access
+from accounts import stack_records
+from accounts.access import account_access, master_access
+from notifications import services as notifications
+from plans import dispatch, parallel, revocation, role_repairs, runner, targets
 from plans.document import StackAction
 from plans.jobs import ensure_running, step_finish, step_log
 from plans.models import Job, JobStep, Plan
@@ -90,9 +93,10 @@ def apply_account(*, step_id: int) -> None:
     counter = aws.CallCounter()
     stack_name = master.stack_name
     action = account_plan["action"]
-    if not step.start(total=STEP_TOTALS.get(action, 1)):
+    repairs = account_plan.get("role_repairs", [])
+    if not step.start(total=STEP_TOTALS.get(action, 0 if repairs else 1) + len(repairs)):
         return
-    step_log(step, f"Starting: {action} stack {stack_name}")
+    step_log(step, f"Starting: {action} stack {stack_name}" + (f", then {len(repairs)} role repair(s)" if repairs else ""))
     since = timezone.now() - EVENT_CLOCK_SKEW
     # Looked up inside the step's work: an account renamed or deleted since the apply was requested
     # fails this step with the reason, instead of escaping and leaving the step pending.
@@ -130,8 +134,11 @@ def apply_account(*, step_id: int) -> None:
             step_log(step, "Created a new CREATE change set", done_delta=1)
             _execute_change_set(access, counter, step, change_set_id=change_set["id"], stack_name=stack_name,
                                 expected=SUCCESS_STATUSES[StackAction.RECREATE], since=since)
-        # The stack changed: keep its new template and role names, so the next plan need not read them.
-        step_log(step, stack_records.refresh_after_apply(access, counter, account=account, stack_name=stack_name))
+        if action != StackAction.NONE:
+            # The stack changed: keep its new template and role names, so the next plan need not read them.
+            step_log(step, stack_records.refresh_after_apply(access, counter, account=account, stack_name=stack_name))
+        role_repairs.apply_role_repairs(access, counter, repairs, before_each=lambda: ensure_running(job.pk),
+                                        log=lambda message: step_log(step, message, done_delta=1))
 
     def forget_stack():  # whatever the stack is now, the next plan reads it afresh
         if account is not None:
@@ -151,33 +158,37 @@ def start_master_step_when_accounts_done(job: Job) -> None:
         dispatch.master_step_after_commit(job)
 
 
-def _iam_operations(master_plan: dict) -> list[tuple[str, str, dict]]:
-    """Every IAM write of the plan, in an order AWS accepts: (description, operation, parameters)."""
-    operations = []
+def _iam_operations(master_plan: dict) -> dict[str, list[tuple[str, str, dict]]]:
+    """Every IAM write of the plan by group, each group's in an order AWS accepts: (description,
+    operation, parameters). A group is created before its policies are put and its members added;
+    a group is removed after its members and then its policies. Different groups do not depend on
+    each other, so the master step writes them side by side."""
+    by_group: dict[str, list] = {}
+
+    def add(group, description, operation, parameters):
+        by_group.setdefault(group, []).append((description, operation, {"GroupName": group, **parameters}))
+
     for item in master_plan["groups_create"]:
-        operations.append((f"Create group {item['group']}", "create_group", {"GroupName": item["group"], "Path": limits.GROUP_PATH}))
+        add(item["group"], f"Create group {item['group']}", "create_group", {"Path": limits.GROUP_PATH})
     for item in master_plan["policies_put"]:
-        operations.append((f"Put policy {item['policy_name']} on {item['group']}", "put_group_policy",
-                           {"GroupName": item["group"], "PolicyName": item["policy_name"],
-                            "PolicyDocument": json.dumps(item["document"])}))
+        add(item["group"], f"Put policy {item['policy_name']} on {item['group']}", "put_group_policy",
+            {"PolicyName": item["policy_name"], "PolicyDocument": json.dumps(item["document"])})
     for item in master_plan["policies_remove"]:
-        operations.append((f"Remove policy {item['policy_name']} from {item['group']}", "delete_group_policy",
-                           {"GroupName": item["group"], "PolicyName": item["policy_name"]}))
+        add(item["group"], f"Remove policy {item['policy_name']} from {item['group']}", "delete_group_policy",
+            {"PolicyName": item["policy_name"]})
     for item in master_plan["members_add"]:
-        operations.append((f"Add {item['user']} to {item['group']}", "add_user_to_group",
-                           {"GroupName": item["group"], "UserName": item["user"]}))
+        add(item["group"], f"Add {item['user']} to {item['group']}", "add_user_to_group", {"UserName": item["user"]})
     for item in master_plan["members_remove"]:
-        operations.append((f"Remove {item['user']} from {item['group']}", "remove_user_from_group",
-                           {"GroupName": item["group"], "UserName": item["user"]}))
+        add(item["group"], f"Remove {item['user']} from {item['group']}", "remove_user_from_group",
+            {"UserName": item["user"]})
     for item in master_plan["groups_remove"]:
         for user in item["members"]:
-            operations.append((f"Remove {user} from {item['group']}", "remove_user_from_group",
-                               {"GroupName": item["group"], "UserName": user}))
+            add(item["group"], f"Remove {user} from {item['group']}", "remove_user_from_group", {"UserName": user})
         for policy in item["policies"]:
-            operations.append((f"Remove policy {policy} from {item['group']}", "delete_group_policy",
-                               {"GroupName": item["group"], "PolicyName": policy}))
-        operations.append((f"Delete group {item['group']}", "delete_group", {"GroupName": item["group"]}))
-    return operations
+            add(item["group"], f"Remove policy {policy} from {item['group']}", "delete_group_policy",
+                {"PolicyName": policy})
+        add(item["group"], f"Delete group {item['group']}", "delete_group", {})
+    return by_group
 
 
 def apply_master(*, job_id: int) -> None:
@@ -194,11 +205,16 @@ def apply_master(*, job_id: int) -> None:
                     error="Not started: an account step failed, so the master account was left unchanged.")
         _finish(job, plan, error=f"{len(failed_accounts)} account(s) failed: {reason}")
         return
+    refusal = revocation.document_refusal(plan) if plan.kind == Plan.Kind.REVOCATION else ""
+    if refusal:  # changed in the database after it was approved: nothing is written
+        step_finish(step, counter=None, error=refusal)
+        _finish(job, plan, error=refusal)
+        return
     operations = _iam_operations(plan.master)
     counter = aws.CallCounter()
     master = _master_model()
     access = master_access(master)
-    if not step.start(total=len(operations)):
+    if not step.start(total=sum(len(writes) for writes in operations.values())):
         return
     def work():
         if operations:  # groups written in another account would grant access nobody approved
@@ -207,15 +223,33 @@ def apply_master(*, job_id: int) -> None:
             expected = recorded.get("account_id", "")
             targets.verify_reached(access, counter, expected=expected)
             step_log(step, f"Credentials are in account {expected}, as planned")
-        for description, operation, parameters in operations:
             ensure_running(job.pk)
-            aws.iam_write(access, counter, operation, **parameters)
-            step_log(step, description, done_delta=1)
+        _write_groups(job, step, access, counter, operations)
 
     error = runner.run_step(step, work, label="master", counter=counter)
     if error is None:
         return  # declared abandoned: the reaper recorded the failure
     _finish(job, plan, error=error)
+
+
+def _write_groups(job: Job, step: JobStep, access, counter, operations: dict) -> None:
+    """The master step's IAM writes: each group's in order, different groups side by side in a pool
+    bounded by ROLEMODEL_AWS_WRITE_CONCURRENCY. The writes share one IAM client, so botocore's adaptive
+    retry mode paces them all when IAM throttles. The database stays in this thread: each write done is
+    logged here, and the job checked to be still running; once it is not, or a write fails, no further
+    write starts and the writes under way end first (see ``parallel.run_lanes``)."""
+
+    def write(operation, parameters):
+        return lambda: aws.iam_write(access, counter, operation, **parameters)
+
+    def written(done: parallel.Write) -> None:
+        step_log(step, done.description, done_delta=1)
+        ensure_running(job.pk)
+
+    lanes = {group: [parallel.Write(description, write(operation, parameters))
+                     for description, operation, parameters in writes]
+             for group, writes in operations.items()}
+    parallel.run_lanes(lanes, limit=parallel.write_concurrency(), on_written=written)
 
 
 def _finish(job: Job, plan: Plan, *, error: str) -> None:
@@ -225,6 +259,11 @@ def _finish(job: Job, plan: Plan, *, error: str) -> None:
         if error:
             dispatch.discard_after_commit(failed_apply_job_id=job.pk)
         plan.finish_applying(error=error)
+        # What AWS now holds, for drift checks to tell hand changes from pending ones.
+        if not error and plan.kind == Plan.Kind.REVOCATION:
+            drift_services.record_applied_removals(removals=plan.master.get("members_remove", []), plan_id=plan.pk)
+        elif not error:
+            drift_services.record_applied_master(document=plan.desired_state, plan_id=plan.pk)
         job.refresh_from_db()
         audit_record(
             actor=APPLIER,
@@ -234,6 +273,8 @@ def _finish(job: Job, plan: Plan, *, error: str) -> None:
             after={"job": job.pk, "api_calls": job.api_call_totals()},
             reason=error or plan.summary_line,
         )
+        notifications.apply_finished(plan_id=plan.pk, summary=plan.summary_line, requester_id=plan.requested_by_id,
+                                     approver_id=plan.decided_by_id, error=error)
 
 
 def _master_model() -> MasterAccount:

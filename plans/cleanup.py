@@ -8,7 +8,7 @@ the one a change set lives in, and every call is counted on the job step of its 
 from accounts.models import AssumableAccount, MasterAccount
 from integrations import aws
 from plans import targets
-from plans.access import account_access
+from accounts.access import account_access
 from plans.jobs import step_add_calls
 from plans.models import Job, JobStep, Plan
 

@@ -24,8 +24,8 @@ from roles.selectors import account_role_pairs, kept_role_names, roles_with_poli
 DESIRED_STATE_OBJECT_TYPES = ("account", "master account", "role", "policy", "membership", "IAM user")
 
 
-def desired_state_problems() -> list[str]:
-    master = MasterAccount.load()
+def desired_state_problems(master: MasterAccount | None = None) -> list[str]:
+    master = master or MasterAccount.load()
     accounts = list(AssumableAccount.objects.order_by("name"))
     roles = list(roles_with_policies())
     problems = []
@@ -121,17 +121,24 @@ def desired_state_document(*, teardown: bool = False) -> dict:
     if teardown:
         return document
 
-    members = {}
-    for membership in Membership.objects.select_related("iam_user", "account", "role").filter(account__enabled=True):
+    members = {}  # group -> user -> member; a user with several live grants of a group is one member
+    for membership in Membership.objects.select_related("iam_user", "account", "role").filter(
+        account__enabled=True
+    ).order_by("pk"):
         if membership.expires_at is not None and membership.expires_at <= now:
             continue
-        members.setdefault(membership.group_name, []).append(
-            {
+        group = members.setdefault(membership.group_name, {})
+        member = group.get(membership.iam_user.user_name)
+        if member is None:
+            group[membership.iam_user.user_name] = {
                 "user": membership.iam_user.user_name,
                 "reason": membership.reason,
                 "requested_by": membership.requested_by_name,
             }
-        )
+        else:  # each grant's reason and requester shown to the approver
+            member["reason"] = f"{member['reason']}; {membership.reason}"
+            if membership.requested_by_name not in member["requested_by"].split(", "):
+                member["requested_by"] = f"{member['requested_by']}, {membership.requested_by_name}"
     for account, role in account_role_pairs(enabled, roles):
         group = limits.group_name(account.name, role.logical_name)
         physical = kept_names[account.name].get(role.logical_name, "")
@@ -142,7 +149,7 @@ def desired_state_document(*, teardown: bool = False) -> dict:
             "role_arn": role_arn,
             "policy_name": group_policy_name(group),
             "policy": group_policy_document(role_arn),
-            "members": sorted(members.get(group, []), key=lambda m: m["user"].lower()),
+            "members": sorted(members.get(group, {}).values(), key=lambda m: m["user"].lower()),
         }
     return document
 
@@ -157,7 +164,10 @@ def fingerprint(document: dict) -> str:
 
 
 def _edits_since_last_apply():
-    last_applied = Plan.objects.filter(status=Plan.Status.APPLIED).order_by("-planned_at").first()
+    # A revocation plan applies no edit of the desired state: the edits since the last converge or
+    # teardown are still waiting for AWS, and still not approvable by their authors.
+    last_applied = (Plan.objects.filter(status=Plan.Status.APPLIED).exclude(kind=Plan.Kind.REVOCATION)
+                    .order_by("-planned_at").first())
     events = AuditEvent.objects.filter(object_type__in=DESIRED_STATE_OBJECT_TYPES, action__in=("create", "update", "delete"))
     if last_applied and last_applied.planned_at:
         events = events.filter(created_at__gt=last_applied.planned_at)

@@ -1,21 +1,7 @@
 """Readable differences: template resources, policy JSON, and what deserves a second look."""
-import difflib
-import json
-
-from core import limits
-from plans import normalize, replacement
-
-
-def pretty(value) -> str:
-    return json.dumps(value, indent=2, sort_keys=True)
-
-
-def unified_diff(before, after, *, name: str) -> str:
-    before_lines = pretty(before).splitlines() if before is not None else []
-    after_lines = pretty(after).splitlines() if after is not None else []
-    return "\n".join(
-        difflib.unified_diff(before_lines, after_lines, fromfile=f"{name} (live)", tofile=f"{name} (planned)", lineterm="")
-    )
+from core import limits, normalize
+from core.json_diff import unified_diff
+from plans import replacement
 
 
 def resource_changes(live_template: dict | None, desired_template: dict | None, *,

@@ -18,6 +18,7 @@ from plans.models import Job, JobStep, Plan
 from plans.tasks import (
     apply_account_task,
     apply_master_task,
+    apply_revocation_task,
     compute_plan_task,
     discard_change_sets_task,
     discard_unexecuted_change_sets_task,
@@ -80,6 +81,20 @@ def apply_after_commit(job: Job) -> None:
     else:
         sends = [lambda: apply_master_task.delay(job.pk)]
     transaction.on_commit(lambda: send_tasks(job, *sends))
+
+
+def revocation_apply_after_commit(plan_id: int) -> None:
+    """Apply a revocation plan the system approved under the revocation rule (``plans.revocation``).
+    A broker that is away loses nothing: the plan stays approved and the next expiry check sends it again."""
+
+    def send():
+        try:
+            apply_revocation_task.delay(plan_id)
+        except (KombuError, OSError) as error:
+            logger.warning("could not queue the apply of revocation plan %s (the next expiry check retries): %s",
+                           plan_id, error)
+
+    transaction.on_commit(send)
 
 
 def master_step_after_commit(job: Job) -> None:

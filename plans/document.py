@@ -3,15 +3,16 @@ hold, and the pure functions that compute it from the desired state and what was
 
 The types are TypedDicts, so the stored JSON is exactly what it always was: rows written by older
 releases, the plan page, ``--json`` and ``plans.presenting`` read it unchanged. The functions here
-read no database and call no AWS: they compare (``plans.normalize`` says what means the same,
+read no database and call no AWS: they compare (``core.normalize`` says what means the same,
 ``plans.diff`` words the difference).
 """
 from typing import NotRequired, TypedDict
 
 from django.db import models
 
+from core import json_diff, normalize
 from integrations import aws
-from plans import diff, normalize
+from plans import diff
 
 MASTER_PARAMETER = "AssumingAccountID"
 BUSY_STATUSES_OK = ("REVIEW_IN_PROGRESS",)
@@ -31,8 +32,10 @@ class StackAction(models.TextChoices):
     RECREATE = "recreate", "Delete and create again"
 
 
-# Nothing to apply in the account: an apply makes no step for it.
+# No stack change in the account (the apply makes a step for it only for role repairs: has_account_step).
 UNCHANGED_ACTIONS = (StackAction.NONE, StackAction.SKIP)
+
+
 # Those that need a change set made while planning.
 CHANGE_SET_ACTIONS = (StackAction.CREATE, StackAction.UPDATE)
 
@@ -53,6 +56,24 @@ class ResourceChange(TypedDict):
     confirmed: NotRequired[bool]
 
 
+class RoleRepair(TypedDict):
+    """One IAM write that undoes an edit made to a stack's role in IAM, outside CloudFormation
+    (``plans.role_repairs``); made by the account's apply step after its stack change."""
+
+    logical_id: str  # the role's logical id in the template
+    role_name: str  # its name in IAM
+    kind: str  # the drift finding kind it answers (drift.models.DriftFinding.Kind): role_inline_policy, ...
+    # The IAM API: PutRolePolicy, DeleteRolePolicy, AttachRolePolicy, DetachRolePolicy, UpdateAssumeRolePolicy,
+    # PutRolePermissionsBoundary or DeleteRolePermissionsBoundary.
+    operation: str
+    action: str  # "add", "change" or "remove", as IAM sees the policy, ARN or boundary (it counts as a change)
+    subject: str  # the inline policy's name, the managed policy's ARN, "trust policy" or "permissions boundary"
+    live: dict | str | None  # what IAM holds: a policy document, an ARN, or None (absent)
+    wanted: dict | str | None  # what the desired template says, resolved as IAM stores it
+    diff: str  # unified diff of the policy documents, live -> wanted ("" for an ARN)
+    description: str  # one sentence, ending "(edited in IAM outside CloudFormation)"
+
+
 class AccountPlan(TypedDict):
     name: str
     account_id: str
@@ -68,6 +89,7 @@ class AccountPlan(TypedDict):
     recovering_from: NotRequired[str]
     parameter_change: NotRequired[dict[str, str]]
     aws_changes: NotRequired[list[dict]]
+    role_repairs: NotRequired[list[RoleRepair]]  # only when there are any
 
 
 class GroupCreate(TypedDict):
@@ -142,7 +164,7 @@ def account_plan(*, name: str, entry: dict, live: aws.LiveStack | None, master_i
                  renames: dict | None = None) -> AccountPlan:
     """Decide what happens to one account's stack and which resources change.
 
-    Templates are compared by meaning (plans.normalize): a difference of form alone is no change and
+    Templates are compared by meaning (core.normalize): a difference of form alone is no change and
     makes no change set. An update sends the wanted template written as the live one wherever the two
     mean the same, so that CloudFormation, too, sees only the real changes.
     """
@@ -228,7 +250,7 @@ def master_plan(*, document: dict, live: aws.LiveIam, teardown: bool, protected_
         if current is None or not normalize.same_policy(current, spec["policy"]):
             master["policies_put"].append({
                 "group": group, "policy_name": spec["policy_name"], "document": spec["policy"], "before": current,
-                "diff": diff.unified_diff(current, spec["policy"], name=spec["policy_name"]),
+                "diff": json_diff.unified_diff(current, spec["policy"], name=spec["policy_name"]),
             })
         for other in sorted(set(live_policies) - {spec["policy_name"]}):
             master["policies_remove"].append({"group": group, "policy_name": other})
@@ -249,7 +271,11 @@ def summarize(accounts: list[AccountPlan], master: MasterPlan) -> Summary:
     summary["add"] += len(master["groups_create"]) + len(master["members_add"])
     summary["add"] += sum(1 for put in master["policies_put"] if put["before"] is None)
     summary["change"] += sum(1 for put in master["policies_put"] if put["before"] is not None)
+    summary["change"] += sum(len(account.get("role_repairs", [])) for account in accounts)
     summary["remove"] += len(master["groups_remove"]) + len(master["members_remove"]) + len(master["policies_remove"])
     return summary
 
 
+def has_account_step(account: AccountPlan) -> bool:
+    """Whether applying the plan does anything in the account: a stack change, or role repairs."""
+    return account["action"] not in UNCHANGED_ACTIONS or bool(account.get("role_repairs"))

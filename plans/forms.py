@@ -1,5 +1,6 @@
 from django import forms
 
+from core.form_fields import reason_field
 from core.validators import no_control_characters_except_line_breaks
 
 
@@ -39,3 +40,9 @@ class PlanRequestForm(forms.Form):
         label="Teardown",
         help_text="Plan the removal of every stack and every /RoleModel/ group (the original tool's delete).",
     )
+
+
+class OffboardForm(forms.Form):
+    reason = reason_field(required=True, max_length=500, help_text="Why this person loses every group: kept in the "
+                          "audit history of each grant and of the revocation plan.",
+                          error_messages={"required": "Say why this person is offboarded."})

@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import Actor, audit_record
 from integrations.aws import CallCounter
+from notifications import services as notifications
 from plans import dispatch
 from plans.models import Job, JobStep
 
@@ -161,4 +162,6 @@ def _fail_plan_of(job: Job, *, reason: str, now) -> None:
                 dispatch.discard_after_commit(plan_id=plan.pk)
     elif plan.finish_applying(error=reason):
         audit_record(actor=REAPER, action="apply_failed", object_type="plan", obj=plan, after={"job": job.pk}, reason=reason)
+        notifications.apply_finished(plan_id=plan.pk, summary=plan.summary_line, requester_id=plan.requested_by_id,
+                                     approver_id=plan.decided_by_id, error=reason)
         dispatch.discard_after_commit(failed_apply_job_id=job.pk)

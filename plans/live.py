@@ -1,10 +1,8 @@
 """The original tool's ``list``: every account's roles and their ARNs, read from AWS now."""
-from concurrent.futures import ThreadPoolExecutor
-
 from accounts.models import AssumableAccount, MasterAccount
 from integrations import aws
-from plans import targets
-from plans.access import account_access
+from accounts.access import account_access
+from plans import parallel, targets
 from roles.models import RoleDefinition
 
 
@@ -46,6 +44,7 @@ def live_roles() -> dict:
                 entry["error"] = str(error)
         return entry
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        report = list(pool.map(read, accounts))
+    entries = parallel.run_all({account.pk: (lambda account=account: read(account)) for account in accounts},
+                               limit=parallel.read_concurrency())
+    report = [entries[account.pk] for account in accounts]
     return {"accounts": report, "api_calls": counter.as_dict()}

@@ -26,6 +26,8 @@ class Plan(models.Model):
     class Kind(models.TextChoices):
         CONVERGE = "converge", "Converge"
         TEARDOWN = "teardown", "Teardown"
+        # Only removes members from /RoleModel/ groups (plans.revocation): an expiry or an offboarding.
+        REVOCATION = "revocation", "Revocation"
 
     class Status(models.TextChoices):
         PLANNING = "planning", "Planning"

@@ -1,6 +1,6 @@
 """Computing a plan: read AWS, compare with the desired state, prepare change sets."""
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -9,8 +9,10 @@ from audit.selectors import membership_removals
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
-from plans import desired, diff, dispatch, document, guards, presenting, stack_records, targets
-from plans.access import account_access, master_access
+from accounts import stack_records
+from accounts.access import account_access, master_access
+from notifications import services as notifications
+from plans import desired, diff, dispatch, document, guards, parallel, presenting, revocation, role_repairs, targets
 from plans.document import CHANGE_SET_ACTIONS, block
 from plans.jobs import ensure_running, step_finish, step_log
 from plans.models import Job, JobStep, Plan
@@ -20,16 +22,90 @@ from roles.cloudformation import template_body
 logger = logging.getLogger(__name__)
 
 PLANNER = Actor.system("system:planner", source="worker")
-MASTER_LABEL = "master"  # how AWS errors name the master account (plans.access.master_access)
-PARALLEL_ACCOUNTS = 8
+MASTER_LABEL = "master"  # how AWS errors name the master account (accounts.access.master_access)
 
 
-def _resolve_account_ids(master: MasterAccount, counters: dict) -> None:
-    """Fill in account ids the import left empty, from STS, and keep them (audited)."""
-    if not master.account_id:
-        _store_account_id(master, "master account", aws.caller_account_id(master_access(master), counters[JobStep.MASTER]))
-    for account in AssumableAccount.objects.filter(enabled=True, account_id=""):
-        _store_account_id(account, "account", aws.caller_account_id(account_access(account, master), counters[account.name]))
+@dataclass
+class AwsReads:
+    """Everything a plan reads from AWS before it compares (see :func:`_read_aws`)."""
+
+    stacks: dict  # enabled account name -> stack_records.StackRead
+    iam: aws.LiveIam
+    quota: int
+    identities: dict = field(default_factory=dict)  # account name or JobStep.MASTER -> id from GetCallerIdentity
+    reached: dict = field(default_factory=dict)  # account name or JobStep.MASTER -> the account its reads went to
+
+
+def _read_aws(accounts_by_name: dict, master_model: MasterAccount, counters: dict) -> AwsReads:
+    """Every read of the plan, side by side in a pool bounded by ROLEMODEL_AWS_READ_CONCURRENCY; AWS calls
+    only, the database stays with the caller.
+
+    1. At once: each enabled account's DescribeStacks; the master's GetAccountAuthorizationDetails
+       (paginated) and GetAccountSummary; GetCallerIdentity of every account whose id is not known yet.
+    2. At once, for what step 1 found: GetTemplate and ListStackResources of each stack that changed
+       since the console last read it; GetCallerIdentity of each account whose reads named no account
+       (no stack yet; for the master no group and no user), so a no-op plan makes no call more.
+    """
+    master = master_access(master_model)
+    enabled = [account for account in accounts_by_name.values() if account.enabled]
+    accesses = {account.name: account_access(account, master_model) for account in enabled}
+    records = stack_records.records_for(enabled, stack_name=master_model.stack_name)
+    stack_name = master_model.stack_name
+
+    def identity(label, access):
+        return lambda: aws.caller_account_id(access, counters[label])
+
+    def stack(name):
+        return lambda: aws.stack_status(accesses[name], counters[name], stack_name=stack_name)
+
+    first = {("iam", JobStep.MASTER): lambda: aws.iam_read(master, counters[JobStep.MASTER], group_path=limits.GROUP_PATH),
+             ("quota", JobStep.MASTER): lambda: aws.group_quota(master, counters[JobStep.MASTER])}
+    if not master_model.account_id:
+        first[("identity", JobStep.MASTER)] = identity(JobStep.MASTER, master)
+    for account in enabled:
+        first[("stack", account.name)] = stack(account.name)
+        if not account.account_id:
+            first[("identity", account.name)] = identity(account.name, accesses[account.name])
+    found = parallel.run_all(first, limit=parallel.read_concurrency())
+    identities = {label: value for (kind, label), value in found.items() if kind == "identity"}
+    reads = AwsReads(stacks={}, iam=found[("iam", JobStep.MASTER)], quota=found[("quota", JobStep.MASTER)],
+                     identities=identities)
+
+    second, live_stacks = {}, {}
+    for account in enabled:
+        live = live_stacks[account.name] = found[("stack", account.name)]
+        settled = stack_records.settled_by_status(live, stack_name=stack_name, record=records.get(account.pk))
+        if settled is not None:
+            reads.stacks[account.name] = settled
+        else:
+            for part, read in stack_records.fresh_reads(accesses[account.name], counters[account.name], live=live,
+                                                        stack_name=stack_name).items():
+                second[(part, account.name)] = read
+        reads.reached[account.name] = (aws.account_id_from_arn(live.stack_id) if live is not None else "") or \
+            identities.get(account.name, "")
+        if not reads.reached[account.name]:
+            second[("identity", account.name)] = identity(account.name, accesses[account.name])
+    reads.reached[JobStep.MASTER] = reads.iam.account_id or identities.get(JobStep.MASTER, "")
+    if master_model.account_id and not reads.reached[JobStep.MASTER]:
+        second[("identity", JobStep.MASTER)] = identity(JobStep.MASTER, master)
+    found = parallel.run_all(second, limit=parallel.read_concurrency())
+    for (part, label), value in found.items():
+        if part == "identity":
+            reads.reached[label] = value
+    for account in enabled:
+        if account.name not in reads.stacks:
+            parts = {part: value for (part, label), value in found.items() if label == account.name and part != "identity"}
+            reads.stacks[account.name] = stack_records.fresh_read(live_stacks[account.name], parts)
+    return reads
+
+
+def _store_account_ids(master: MasterAccount, accounts_by_name: dict, identities: dict) -> None:
+    """Keep the account ids the import left empty, as STS gave them (audited)."""
+    if JobStep.MASTER in identities:
+        _store_account_id(master, "master account", identities[JobStep.MASTER])
+    for name, account_id in identities.items():
+        if name != JobStep.MASTER:
+            _store_account_id(accounts_by_name[name], "account", account_id)
 
 
 def _store_account_id(model, object_type: str, account_id: str) -> None:
@@ -74,22 +150,10 @@ def _master_blocks(*, document: dict, live: aws.LiveIam, master: dict, quota: in
     return blocks
 
 
-def _read_accounts(accounts_by_name: dict, master_model, counters) -> dict:
-    """Read every enabled account's stack in parallel threads (AWS calls only), then keep what was
-    read in the accounts' stack records. A stack unchanged since its record is not read again."""
-    enabled = [account for account in accounts_by_name.values() if account.enabled]
-    records = stack_records.records_for(enabled, stack_name=master_model.stack_name)
-
-    def read(account):
-        return stack_records.read_stack(account_access(account, master_model), counters[account.name],
-                                        stack_name=master_model.stack_name, record=records.get(account.pk))
-
-    with ThreadPoolExecutor(max_workers=PARALLEL_ACCOUNTS) as pool:
-        futures = {account.name: pool.submit(read, account) for account in enabled}
-        reads = {name: future.result() for name, future in futures.items()}
-    for account in enabled:
-        stack_records.store(account=account, stack_name=master_model.stack_name, read=reads[account.name])
-    return reads
+def _store_stack_reads(accounts_by_name: dict, master_model, reads: dict) -> None:
+    """Keep what the plan read of each account's stack in its stack record."""
+    for name, read in reads.items():
+        stack_records.store(account=accounts_by_name[name], stack_name=master_model.stack_name, read=read)
 
 
 def _read_message(read: stack_records.StackRead) -> str:
@@ -98,43 +162,38 @@ def _read_message(read: stack_records.StackRead) -> str:
     return "Read the stack and its template"
 
 
-def _wrong_accounts(*, document: dict, live_stacks: dict, live_iam: aws.LiveIam, accounts_by_name: dict,
-                    master_model, counters: dict) -> list[str]:
+def _wrong_accounts(*, document: dict, reached: dict) -> list[str]:
     """Every account whose credentials reached another account than the one recorded.
 
     The account a read went to is taken from what the plan read anyway (the StackId ARN, the IAM
-    ARNs): STS is asked only when those carry none (no stack yet, no group or user), so a no-op
-    plan makes no call more.
+    ARNs), or from STS when those carry none (:func:`_read_aws`).
     """
     problems = []
 
-    def check(label, access, counter, arn_account, expected):
-        reached = arn_account or aws.caller_account_id(access, counter)
-        problem = targets.mismatch(label=label, reached=reached, expected=expected, outcome="nothing was planned",
+    def check(label, reached_id, expected):
+        problem = targets.mismatch(label=label, reached=reached_id, expected=expected, outcome="nothing was planned",
                                    expected_as="the console records it as")
         if problem:
             problems.append(problem)
 
-    for name, live in sorted(live_stacks.items()):
-        stack_account = aws.account_id_from_arn(live.stack_id) if live is not None else ""
-        check(name, account_access(accounts_by_name[name], master_model), counters[name], stack_account,
-              document["accounts"][name]["account_id"])
+    for name, reached_id in sorted(reached.items()):
+        if name != JobStep.MASTER:
+            check(name, reached_id, document["accounts"][name]["account_id"])
     if document["master"]["account_id"]:  # an unknown master id blocks the plan on its own
-        check(MASTER_LABEL, master_access(master_model), counters[JobStep.MASTER], live_iam.account_id,
-              document["master"]["account_id"])
+        check(MASTER_LABEL, reached.get(JobStep.MASTER, ""), document["master"]["account_id"])
     return problems
 
 
 def plan_compute(*, plan_id: int) -> None:
     """Worker side of a plan.
 
-    1. Take the plan's job (queued → running) and resolve account ids left empty.
-    2. Read every enabled account's stack (in parallel; the template only when the stack changed since
-       the console last read it) and keep it in the account's stack record.
-    3. Snapshot the desired state with its fingerprint and the editors since the last apply; read
-       the master's IAM state (paginated).
+    1. Take the plan's job (queued → running).
+    2. Read AWS, every read that can overlap side by side (:func:`_read_aws`): every enabled account's
+       stack (the template only when the stack changed since the console last read it), the master's
+       IAM state (paginated) and quota, the account ids left empty. Keep the ids and the stack records.
+    3. Snapshot the desired state with its fingerprint and the editors since the last apply.
     4. Diff accounts and master; collect blocks (red) and warnings (amber).
-    5. Unless blocked, create a change set per account with a create or update.
+    5. Unless blocked, create a change set per account with a create or update (side by side).
     6. Store the plan; supersede older plans still waiting and discard their change sets.
     """
     plan = Plan.objects.get(pk=plan_id)
@@ -167,23 +226,25 @@ def _compute(plan: Plan, job: Job, master_model: MasterAccount, counters: dict, 
     teardown = plan.kind == Plan.Kind.TEARDOWN
     for step in steps.values():
         step.start(total=2)
-    with transaction.atomic():
-        _resolve_account_ids(master_model, counters)
+    if plan.kind == Plan.Kind.REVOCATION:  # the master account's members only
+        revocation.compute(plan, master_model, counters, steps, computed)
+        return
     accounts_by_name = {account.name: account for account in AssumableAccount.objects.all()}
+    aws_reads = _read_aws(accounts_by_name, master_model, counters)
+    with transaction.atomic():
+        _store_account_ids(master_model, accounts_by_name, aws_reads.identities)
     # Stacks first: the desired templates and group policies name the roles as they live there.
-    reads = _read_accounts(accounts_by_name, master_model, counters)
+    reads = aws_reads.stacks
+    _store_stack_reads(accounts_by_name, master_model, reads)
     live_stacks = {name: read.live for name, read in reads.items()}
     for name, read in reads.items():
         if name in steps:
             step_log(steps[name], _read_message(read), done_delta=1)
     wanted = desired.desired_state_document(teardown=teardown)
-    master_access_ = master_access(master_model)
-    live_iam = aws.iam_read(master_access_, counters[JobStep.MASTER], group_path=limits.GROUP_PATH)
-    quota = aws.group_quota(master_access_, counters[JobStep.MASTER])
+    live_iam, quota = aws_reads.iam, aws_reads.quota
     step_log(steps[JobStep.MASTER], f"Read {len(live_iam.groups)} /RoleModel/ groups and {len(live_iam.users)} users",
              done_delta=1)
-    wrong = _wrong_accounts(document=wanted, live_stacks=live_stacks, live_iam=live_iam,
-                            accounts_by_name=accounts_by_name, master_model=master_model, counters=counters)
+    wrong = _wrong_accounts(document=wanted, reached=aws_reads.reached)
     if wrong:
         raise targets.WrongAccount("; ".join(wrong))
 
@@ -195,6 +256,10 @@ def _compute(plan: Plan, job: Job, master_model: MasterAccount, counters: dict, 
                               teardown=teardown, renames=renames)
         for name, entry in sorted(wanted["accounts"].items())
     )
+    if not teardown:  # roles edited in IAM, which no change set sees
+        role_repairs.plan_role_repairs(account_plans, accounts_by_name=accounts_by_name, live_stacks=live_stacks,
+                                       master_model=master_model, counters=counters,
+                                       log=lambda name, message: name in steps and step_log(steps[name], message))
     protected = {name for name, entry in wanted["accounts"].items() if not entry["enabled"]}
     master_plan = document.master_plan(document=wanted, live=live_iam, teardown=teardown, protected_prefixes=protected)
     _say_who_removed(master_plan["members_remove"])
@@ -239,18 +304,26 @@ def _store_plan(plan: Plan, job: Job, steps: dict, counters: dict, *, document: 
         for target, step in steps.items():
             step_finish(step, counter=counters.get(target))
         job.finish()
-        candidates = list(
-            Plan.objects.filter(status__in=Plan.SUPERSEDABLE_STATUSES, pk__lt=plan.pk).values_list("pk", flat=True)
+        # Revocation plans and the others never supersede each other (plans.revocation); a revocation plan
+        # supersedes nothing at all: each removes only what the desired state no longer holds.
+        candidates = [] if plan.kind == Plan.Kind.REVOCATION else list(
+            Plan.objects.filter(status__in=Plan.SUPERSEDABLE_STATUSES, pk__lt=plan.pk)
+            .exclude(kind=Plan.Kind.REVOCATION).values_list("pk", flat=True)
         )
         # Each conditional: a plan that started applying since the read runs on, its change sets kept.
         superseded = [old for old in candidates if Plan(pk=old).supersede()]
         plan.refresh_from_db()
         audit_record(actor=PLANNER, action="plan_computed", object_type="plan", obj=plan,
                      after={"status": status, "summary": summary, "blocks": len(blocks)}, reason=plan.summary_line)
+        if status == Plan.Status.PENDING:
+            notifications.plan_waiting_for_approval(plan_id=plan.pk, summary=plan.summary_line,
+                                                    requested_by=plan.requested_by_name,
+                                                    requester_id=plan.requested_by_id, editor_ids=plan.editor_ids)
         for old in superseded:
             audit_record(actor=PLANNER, action="plan_superseded", object_type="plan", object_id=str(old),
                          object_repr=f"plan #{old}", reason=f"Superseded by plan #{plan.pk}")
             dispatch.discard_after_commit(plan_id=old)
+        revocation.after_planned(plan)
 
 
 def _all_group_count(live: aws.LiveIam) -> int:
@@ -274,24 +347,23 @@ def _create_change_sets(plan, job, account_plans, accounts_by_name, master_model
     if not todo:
         return
     ensure_running(job.pk)
-    made = []
-    with ThreadPoolExecutor(max_workers=PARALLEL_ACCOUNTS) as pool:
-        results = {a["name"]: pool.submit(create, a) for a in todo}
-        failures = []
-        for account_plan in todo:
-            try:
-                change_set = results[account_plan["name"]].result()
-            except aws.AwsError as error:  # record the others first, so that they are discarded too
-                failures.append(error)
-                continue
-            account_plan["change_set_id"] = change_set["id"]
-            account_plan["aws_changes"] = change_set["changes"]
-            made.append({"name": account_plan["name"], "change_set_id": change_set["id"],
-                         "created_stack": account_plan["created_stack"]})
-            Plan.objects.filter(pk=plan.pk).update(created_change_sets=made)
-            step_log(steps[account_plan["name"]], f"Created change set {account_plan['change_set_type']}")
+    outcomes = parallel.run_each({a["name"]: (lambda a=a: create(a)) for a in todo}, limit=parallel.read_concurrency())
+    made, failures = [], []
+    for account_plan in todo:  # the change sets made are recorded first, so that they are discarded too
+        outcome = outcomes[account_plan["name"]]
+        if outcome.error is not None:
+            failures.append(outcome.error)
+            continue
+        change_set = outcome.result
+        account_plan["change_set_id"] = change_set["id"]
+        account_plan["aws_changes"] = change_set["changes"]
+        made.append({"name": account_plan["name"], "change_set_id": change_set["id"],
+                     "created_stack": account_plan["created_stack"]})
+        step_log(steps[account_plan["name"]], f"Created change set {account_plan['change_set_type']}")
+    if made:
+        Plan.objects.filter(pk=plan.pk).update(created_change_sets=made)
     if failures:
-        raise failures[0]
+        raise parallel.failure_of(failures)
 
 
 def _fail_plan(plan, job, steps, counters, account_plans, reason: str) -> None:
@@ -306,7 +378,8 @@ def _fail_plan(plan, job, steps, counters, account_plans, reason: str) -> None:
         for target, step in steps.items():
             label = MASTER_LABEL if target == JobStep.MASTER else target
             if step.status != JobStep.Status.SUCCEEDED:
-                failed_here = reason.startswith(f"{label}:")
+                # Reads side by side may fail in several accounts: each names its own account.
+                failed_here = any(part.startswith(f"{label}:") for part in reason.split("; "))
                 step_finish(step, counter=counters.get(target), error=reason if failed_here else "",
                             status=JobStep.Status.FAILED if failed_here else JobStep.Status.SKIPPED)
         job.finish(error=reason)

@@ -1,6 +1,7 @@
 """What a plan finds and what it will do, named one by one, for the CLI, ``--json`` and the plan page.
 
 The summary line counts; this names: each resource change with whether CloudFormation replaces it,
+each role repair (a role edited in IAM outside CloudFormation, put back as the template has it),
 each member added or removed by user name (marked when AWS has a member the console does not), each
 /RoleModel/ group in AWS that the console does not know, and each stack whose status is not a plain
 ``*_COMPLETE`` with what the plan does about it. Everything is read from the plan as it was stored.
@@ -131,9 +132,23 @@ def stack_notes(plan) -> list[dict]:
     return notes
 
 
+def role_repairs(plan) -> list[dict]:
+    """Each IAM write that undoes an edit made to a stack's role in IAM, outside CloudFormation (which no
+    change set sees), with the live and the wanted value and their diff."""
+    return [
+        {"account": account["name"], "role": repair["role_name"], "logical_id": repair["logical_id"],
+         "kind": repair["kind"], "operation": repair["operation"], "action": repair["action"],
+         "subject": repair["subject"], "description": repair["description"], "live": repair["live"],
+         "wanted": repair["wanted"], "diff": repair["diff"]}
+        for account in plan.accounts or []
+        for repair in account.get("role_repairs", [])
+    ]
+
+
 def plan_report(plan) -> dict:
     return {
         "resources": resource_changes(plan),
+        "role_repairs": role_repairs(plan),
         "members": member_changes(plan),
         "unknown_groups": unknown_groups(plan),
         "stacks": stack_notes(plan),

@@ -9,7 +9,7 @@ For a role a replacement is not a detail: its ARN changes, and every saved switc
 ``role_arn`` profile and outside reference to it breaks. The plan marks every resource change with
 ``replacement`` and blocks the ones that replace a role unless the rename was confirmed.
 """
-from plans import normalize
+from core import normalize
 from roles.identity import template_properties
 
 ROLE = "AWS::IAM::Role"

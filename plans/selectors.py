@@ -1,6 +1,6 @@
 from django.db.models import Prefetch, QuerySet
 
-from plans import desired
+from plans import desired, revocation
 from plans.models import Job, JobStep, Plan
 
 
@@ -25,6 +25,8 @@ def plan_is_stale(plan: Plan) -> bool:
     """Whether the desired state moved since the plan was computed (only meaningful once planned)."""
     if not plan.fingerprint:
         return False
+    if plan.kind == Plan.Kind.REVOCATION:
+        return bool(revocation.stale_reason(plan))
     current = desired.desired_state_document(teardown=plan.kind == Plan.Kind.TEARDOWN)
     return desired.fingerprint(current) != plan.fingerprint
 

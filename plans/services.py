@@ -1,14 +1,19 @@
 """The workflow: request a plan, approve or reject it, apply it. Every transition is audited."""
+import logging
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import AssumableAccount
 from audit.services import Actor, audit_record
 from core.permissions import check_actor, has_capability
-from plans import desired, dispatch
-from plans.document import UNCHANGED_ACTIONS
+from notifications import services as notifications
+from plans import desired, dispatch, revocation
+from plans.document import has_account_step
 from plans.jobs import reap_abandoned_jobs
 from plans.models import Job, JobStep, Plan
+
+logger = logging.getLogger(__name__)
 
 
 class PlanError(ValidationError):
@@ -80,6 +85,8 @@ def plan_approve(*, actor: Actor, plan: Plan, comment: str = "") -> Plan:
     plan.refresh_from_db()
     audit_record(actor=actor, action="plan_approved", object_type="plan", obj=plan,
                  after={"summary": plan.summary, "fingerprint": plan.fingerprint}, reason=comment)
+    notifications.plan_approved(plan_id=plan.pk, summary=plan.summary_line, decided_by=actor.name,
+                                decided_by_id=actor.user.pk, requester_id=plan.requested_by_id, comment=comment)
     return plan
 
 
@@ -93,6 +100,8 @@ def plan_reject(*, actor: Actor, plan: Plan, comment: str) -> Plan:
         raise PlanError("Only a plan waiting for approval (or blocked) can be rejected.")
     plan.refresh_from_db()
     audit_record(actor=actor, action="plan_rejected", object_type="plan", obj=plan, reason=comment)
+    notifications.plan_rejected(plan_id=plan.pk, summary=plan.summary_line, decided_by=actor.name,
+                                decided_by_id=plan.decided_by_id, requester_id=plan.requested_by_id, comment=comment)
     dispatch.discard_after_commit(plan_id=plan.pk)
     return plan
 
@@ -114,12 +123,21 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
         # An approval recorded by an older release, or written around plan_approve: it does not count.
         raise PlanError("This plan was approved by a person who requested it or edited the desired state it carries; "
                         "that is not four eyes. Request a new plan.")
-    current = desired.fingerprint(desired.desired_state_document(teardown=plan.kind == Plan.Kind.TEARDOWN))
-    if current != plan.fingerprint:
-        raise PlanError("The desired state changed after this plan was made, so it is stale. Request a new plan.")
+    if plan.kind == Plan.Kind.REVOCATION:
+        # Only member removals, whoever approved it; stale only when a removal it holds is wanted again.
+        refusal = revocation.document_refusal(plan) or revocation.stale_reason(plan)
+        if refusal:
+            raise PlanError(refusal)
+    else:
+        if plan.decided_by_id is None and plan.decided_by_name == revocation.RULE_ACTOR.name:
+            raise PlanError("This plan is marked as approved by the revocation rule, which approves only revocation "
+                            "plans; it cannot be applied. Request a new plan.")
+        current = desired.fingerprint(desired.desired_state_document(teardown=plan.kind == Plan.Kind.TEARDOWN))
+        if current != plan.fingerprint:
+            raise PlanError("The desired state changed after this plan was made, so it is stale. Request a new plan.")
     if not plan.start_applying():
         raise PlanError("This plan is already being applied.")
-    targets = [entry["name"] for entry in plan.accounts if entry["action"] not in UNCHANGED_ACTIONS]
+    targets = [entry["name"] for entry in plan.accounts if has_account_step(entry)]
     try:
         with transaction.atomic():
             job = Job.objects.create(kind=Job.Kind.APPLY, plan=plan, requested_by=actor.user, requested_by_name=actor.name,
@@ -130,3 +148,29 @@ def apply_request(*, actor: Actor, plan: Plan) -> Job:
     audit_record(actor=actor, action="apply_requested", object_type="plan", obj=plan, after={"job": job.pk})
     dispatch.apply_after_commit(job)
     return job
+
+
+def revocation_apply_by_rule(*, plan_id: int) -> Job | None:
+    """Apply a revocation plan the system approved under the revocation rule (the worker, at once).
+
+    1. Leave any other plan alone: a person applies what a person approved.
+    2. A plan gone stale (a removal it holds was granted again) is superseded, audited.
+    3. Otherwise request its apply as the rule's actor. When another apply is running (one at a time),
+       the plan stays approved and the next expiry check (``plans.revocation.expiry_tick``) tries again.
+    """
+    plan = Plan.objects.get(pk=plan_id)
+    if plan.status != Plan.Status.APPROVED or not revocation.is_approved_by_rule(plan):
+        return None
+    stale = revocation.stale_reason(plan)
+    if stale:
+        with transaction.atomic():
+            if plan.supersede():
+                audit_record(actor=revocation.RULE_ACTOR, action="plan_superseded", object_type="plan", obj=plan,
+                             reason=stale)
+        return None
+    try:
+        return apply_request(actor=revocation.RULE_ACTOR, plan=plan)
+    except PlanError as error:
+        logger.info("revocation plan %s not applied yet (the next expiry check tries again): %s", plan.pk,
+                    " ".join(error.messages))
+        return None

@@ -36,7 +36,7 @@ def master_target(master: MasterAccount) -> dict:
 
 
 def account_target(account: AssumableAccount, master: MasterAccount) -> dict:
-    """How one account is reached; its region is the master's (plans.access)."""
+    """How one account is reached; its region is the master's (accounts.access)."""
     return {
         "account_id": account.account_id,
         "profile": "" if account.role_arn else account.profile,

@@ -33,6 +33,20 @@ def apply_master_task(job_id: int) -> None:
         applying.apply_master(job_id=job_id)
 
 
+@shared_task(acks_late=True)
+def apply_revocation_task(plan_id: int) -> None:
+    from plans import services
+
+    services.revocation_apply_by_rule(plan_id=plan_id)
+
+
+@shared_task
+def expiry_tick_task() -> dict:
+    from plans import revocation
+
+    return revocation.expiry_tick()
+
+
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def discard_change_sets_task(plan_id: int) -> None:
     from plans import cleanup

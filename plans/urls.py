@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans import views
+from plans import revocation_views, views
 
 app_name = "plans"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
     path("live-roles/", views.live_roles, name="live_roles"),
+    path("offboard/<int:iam_user_pk>/", revocation_views.offboard, name="offboard"),
 ]

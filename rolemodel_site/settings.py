@@ -259,10 +259,20 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600)
     }
+# Revocations on time (plans/revocation.py): every ROLEMODEL_EXPIRY_CHECK_SECONDS beat revokes the
+# memberships whose expiry has passed and makes a revocation plan, a plan that only removes members.
+# So an expiry reaches AWS within this interval plus the apply time. MEMBERSHIP_EXPIRY_INTERVAL_SECONDS
+# is the name older releases read; it still counts when the new one is not set.
+ROLEMODEL_EXPIRY_CHECK_SECONDS = env.int(
+    "ROLEMODEL_EXPIRY_CHECK_SECONDS", default=env.int("MEMBERSHIP_EXPIRY_INTERVAL_SECONDS", default=60)
+)
+# With it on, the system approves a revocation plan under this rule (audited as such) and applies it at
+# once: narrowing access needs no second person. Off, a revocation plan waits for an Approver.
+ROLEMODEL_AUTO_APPLY_REVOCATIONS = env.bool("ROLEMODEL_AUTO_APPLY_REVOCATIONS", default=True)
 CELERY_BEAT_SCHEDULE = {
     "expire-memberships": {
-        "task": "memberships.tasks.expire_due_memberships_task",
-        "schedule": env.int("MEMBERSHIP_EXPIRY_INTERVAL_SECONDS", default=300),
+        "task": "plans.tasks.expiry_tick_task",
+        "schedule": ROLEMODEL_EXPIRY_CHECK_SECONDS,
     },
 }
 
@@ -283,6 +293,13 @@ ROLEMODEL_STACK_TIMEOUT_SECONDS = env.int("ROLEMODEL_STACK_TIMEOUT_SECONDS", def
 ROLEMODEL_AWS_CONNECT_TIMEOUT = env.float("ROLEMODEL_AWS_CONNECT_TIMEOUT", default=5.0)
 ROLEMODEL_AWS_READ_TIMEOUT = env.float("ROLEMODEL_AWS_READ_TIMEOUT", default=30.0)
 ROLEMODEL_AWS_MAX_ATTEMPTS = env.int("ROLEMODEL_AWS_MAX_ATTEMPTS", default=8)
+# How many AWS calls one plan or apply step makes at once. A plan's reads go to different accounts,
+# each with its own CloudFormation rate (at most two calls at once in one account, and two IAM reads
+# in the master account), so the bound is on threads and connections more than on any one rate; the
+# master step's IAM writes all share the master account's IAM rate, so few at once, and botocore's
+# adaptive retries slow them further when IAM throttles.
+ROLEMODEL_AWS_READ_CONCURRENCY = env.int("ROLEMODEL_AWS_READ_CONCURRENCY", default=16)
+ROLEMODEL_AWS_WRITE_CONCURRENCY = env.int("ROLEMODEL_AWS_WRITE_CONCURRENCY", default=4)
 # A running job's worker beats every few seconds; a queued or running job without a beat for this
 # long was abandoned (its worker was killed or lost) and is marked failed, by the beat task below
 # and at the start of every plan and apply request.
@@ -294,6 +311,14 @@ CELERY_BEAT_SCHEDULE["reap-abandoned-jobs"] = {
     "task": "plans.tasks.reap_abandoned_jobs_task",
     "schedule": env.int("ROLEMODEL_JOB_REAPER_INTERVAL_SECONDS", default=60),
 }
+# A drift check reads AWS (read-only) and compares it with what the console last applied and wants now;
+# Celery beat starts one every ROLEMODEL_DRIFT_INTERVAL_MINUTES (0 = only when someone asks).
+ROLEMODEL_DRIFT_INTERVAL_MINUTES = env.int("ROLEMODEL_DRIFT_INTERVAL_MINUTES", default=60)
+if ROLEMODEL_DRIFT_INTERVAL_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["drift-check"] = {
+        "task": "drift.tasks.scheduled_drift_check_task",
+        "schedule": ROLEMODEL_DRIFT_INTERVAL_MINUTES * 60,
+    }
 # The audit chain is an HMAC whose key never enters the database (audit/keys.py): ROLEMODEL_AUDIT_KEY,
 # or the file ROLEMODEL_AUDIT_KEY_FILE, created with mode 0600 on first use. Keep a copy of it: without
 # it no row verifies. Someone who can write to the database but cannot read this key cannot re-seal
@@ -318,3 +343,35 @@ if ROLEMODEL_AUDIT_HEAD_MINUTES > 0:
     }
 # A database that does not answer gets a clear "try again" page (503), not a server error.
 MIDDLEWARE += ["core.db_unavailable.DatabaseUnavailableMiddleware"]
+
+# Notifications (notifications/): who hears about what needs them, by email and by webhook.
+# Email goes through Django's backend: the console backend (the default) writes each message to the log;
+# set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS for a real server.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="rolemodel-console@localhost")
+# The console's address as people reach it: links in emails and webhooks are absolute.
+ROLEMODEL_BASE_URL = env.str("ROLEMODEL_BASE_URL", default="http://localhost:8000")
+# An optional webhook that receives every event as signed JSON (Slack-compatible: it has a "text" field).
+# The secret signs each body (X-Rolemodel-Signature: sha256=<hex HMAC-SHA256 of the raw body>); it is never
+# stored nor logged, and neither is the URL (only its host is).
+ROLEMODEL_WEBHOOK_URL = env.str("ROLEMODEL_WEBHOOK_URL", default="")
+ROLEMODEL_WEBHOOK_SECRET = env.str("ROLEMODEL_WEBHOOK_SECRET", default="")
+ROLEMODEL_WEBHOOK_TIMEOUT = env.float("ROLEMODEL_WEBHOOK_TIMEOUT", default=5.0)
+# A delivery that fails is tried again up to MAX_RETRIES times, after BACKOFF × 2^n seconds (n = 0, 1, …,
+# at most an hour); then it is recorded failed with the last reason.
+ROLEMODEL_NOTIFY_MAX_RETRIES = env.int("ROLEMODEL_NOTIFY_MAX_RETRIES", default=5)
+ROLEMODEL_NOTIFY_BACKOFF_SECONDS = env.float("ROLEMODEL_NOTIFY_BACKOFF_SECONDS", default=30.0)
+# How often beat looks for memberships that expire within three days, to tell the person who granted each.
+ROLEMODEL_EXPIRY_NOTICE_INTERVAL_SECONDS = env.int("ROLEMODEL_EXPIRY_NOTICE_INTERVAL_SECONDS", default=3600)
+if ROLEMODEL_EXPIRY_NOTICE_INTERVAL_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["notify-expiring-memberships"] = {
+        "task": "notifications.tasks.notify_expiring_memberships_task",
+        "schedule": ROLEMODEL_EXPIRY_NOTICE_INTERVAL_SECONDS,
+    }

@@ -20,6 +20,8 @@ urlpatterns = [
     path("memberships/", include("memberships.urls")),
     path("audit/", include("audit.urls")),
     path("plans/", include("plans.urls")),
+    path("drift/", include("drift.urls")),
+    path("notifications/", include("notifications.urls")),
     path("django-admin/", admin.site.urls),
 ]
 if sso.enabled():  # optional single sign-on: without OIDC_RP_CLIENT_ID these URLs do not exist

@@ -17,7 +17,8 @@ def roles_for_account(account) -> QuerySet:
 
 
 def role_applies_to(role, account) -> bool:
-    return role.applies_to_all_accounts or role.accounts.filter(pk=account.pk).exists()
+    """For a role with its ``accounts`` prefetched (``roles_with_policies``): no query."""
+    return role.applies_to_all_accounts or any(applied.pk == account.pk for applied in role.accounts.all())
 
 
 def account_role_pairs(accounts, roles) -> list[tuple]:

@@ -20,7 +20,17 @@ DETAIL_TABS = ("overview", "cloudformation", "history")
 
 
 class PreviewAccountForm(forms.Form):
-    account = forms.ModelChoiceField(queryset=AssumableAccount.objects.order_by("name"), required=False)
+    """The account whose template the preview shows, among ``accounts`` (read once by the page)."""
+
+    account = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.accounts = {account.pk: account for account in accounts}
+        self.fields["account"].choices = [("", "---------"), *((account.pk, account.name) for account in accounts)]
+
+    def chosen_account(self):
+        return self.accounts.get(self.cleaned_data["account"]) if self.is_valid() else None
 
 
 @require_GET
@@ -29,20 +39,18 @@ def role_list(request):
     return render(request, "roles/role_list.html", {"roles": selectors.roles_for_list()})
 
 
-def _cloudformation_preview(request, role: RoleDefinition) -> dict:
+def _cloudformation_preview(request, role: RoleDefinition, master: MasterAccount) -> dict:
     """The generated template of the account chosen in ``?account=`` (else the first the role applies to)."""
-    form = PreviewAccountForm(request.GET)
-    account = form.cleaned_data["account"] if form.is_valid() else None
+    accounts = list(AssumableAccount.objects.order_by("name"))
+    form = PreviewAccountForm(request.GET, accounts=accounts)
+    account = form.chosen_account()
     if account is None and not form.errors:
-        applicable = AssumableAccount.objects.order_by("name")
-        if not role.applies_to_all_accounts:
-            applicable = applicable.filter(pk__in=[a.pk for a in role.accounts.all()])
-        account = applicable.first()
-        form = PreviewAccountForm(initial={"account": account})
+        account = next((candidate for candidate in accounts if selectors.role_applies_to(role, candidate)), None)
+        form = PreviewAccountForm(initial={"account": account.pk if account else None}, accounts=accounts)
     preview = {"preview_form": form, "preview_account": account}
     if account is not None:
         roles = list(selectors.roles_for_account(account))
-        kept_names = selectors.kept_role_names([account], roles, stack_name=MasterAccount.load().stack_name)
+        kept_names = selectors.kept_role_names([account], roles, stack_name=master.stack_name)
         template = cloudformation.build_template(roles, kept_names=kept_names[account.name])
         preview.update(
             preview_json=json.dumps(template, indent=2),
@@ -76,7 +84,7 @@ def role_detail(request, pk: int):
     if tab == "history":
         context.update(history_context(object_type="role", obj=role, rows=selectors.role_history(role)))
     if tab == "cloudformation":
-        context.update(_cloudformation_preview(request, role))
+        context.update(_cloudformation_preview(request, role, master))
     return render(request, "roles/role_detail.html", context)
 
 

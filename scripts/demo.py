@@ -4,8 +4,10 @@
 2. Create the sample IAM users (samples/users.yml) in the fake master account.
 3. Migrate a fresh SQLite database, create one console user per role with a random password.
 4. Import the samples (samples/config.yml, its roles template and samples/users.yml).
-5. Start a Celery worker (with beat, on the file broker) and the development web server.
-6. Print the address and the logins; on Ctrl-C or SIGTERM stop everything it started.
+5. Change one thing in the fake AWS behind the console's back (a /RoleModel/ group nobody asked for,
+   with a member) and queue a drift check, which shows it on the Drift page once the worker runs.
+6. Start a Celery worker (with beat, on the file broker) and the development web server.
+7. Print the address and the logins; on Ctrl-C or SIGTERM stop everything it started.
 
 Nothing but the project's virtualenv is needed: no database or broker server.
 """
@@ -44,6 +46,8 @@ SAMPLES = PROJECT_ROOT / "samples"
 SAMPLE_CONFIG = SAMPLES / "config.yml"
 SAMPLE_USERS = SAMPLES / "users.yml"
 PREFERRED_PORT = 8000
+# What the demo changes in the fake master account behind the console's back, for the drift check to find.
+HAND_MADE_GROUP = "prod.BreakGlass"
 ADMIN_USERNAME = "admin"
 # (username, console group): one person per role, and a second approver for the four-eyes rule.
 CONSOLE_USERS = [
@@ -201,6 +205,22 @@ def import_samples() -> None:
     say(f"  samples imported: {summary[0]} (report in {shown(log_path)})")
 
 
+def change_aws_behind_the_console(fake_aws: FakeAwsAccounts, iam_users: list[str]) -> None:
+    """Make one hand change in the fake master account and queue a drift check that finds it."""
+    from audit.models import AuditEvent
+    from audit.services import Actor
+    from drift.services import drift_check_request
+
+    iam = fake_aws.session(master_profile(SAMPLE_CONFIG)).client("iam")
+    iam.create_group(GroupName=HAND_MADE_GROUP, Path="/RoleModel/")
+    member = f" with member {iam_users[0]}" if iam_users else ""
+    if iam_users:
+        iam.add_user_to_group(GroupName=HAND_MADE_GROUP, UserName=iam_users[0])
+    say(f"  behind the console's back: created the IAM group /RoleModel/{HAND_MADE_GROUP}{member} in the fake AWS")
+    check, _ = drift_check_request(actor=Actor.system("system:demo", source=AuditEvent.Source.CLI))
+    say(f"  drift check #{check.pk} queued: the Drift page lists the change once the worker has run it")
+
+
 def print_banner(url: str, fake_aws: FakeAwsAccounts, logins: list[tuple[str, str, str]]) -> None:
     width = max(len(username) for username, _, _ in logins)
     say("")
@@ -211,6 +231,7 @@ def print_banner(url: str, fake_aws: FakeAwsAccounts, logins: list[tuple[str, st
         say(f"  {username.ljust(width)}  {password}   ({group})")
     say("")
     say(f"Fake AWS (moto server): {fake_aws.endpoint_url}   profiles in {fake_aws.profiles.config_file.parent}")
+    say(f"Drift: {url}drift/ lists the group made behind the console's back (check again there, or wait for the schedule)")
     say(f"Logs: {LOG_DIR}")
     say("Press Ctrl-C to stop.")
 
@@ -244,8 +265,9 @@ def run() -> int:
             raise DemoError(f"{shown(SAMPLE_CONFIG)}: {error}") from None
         started.append(fake_aws.server.process)
         os.environ.update(fake_aws.variables)
-        if SAMPLE_USERS.exists():
-            created = create_iam_users(fake_aws.session(master_profile(SAMPLE_CONFIG)), sample_iam_user_names(SAMPLE_USERS))
+        iam_users = sample_iam_user_names(SAMPLE_USERS) if SAMPLE_USERS.exists() else []
+        if iam_users:
+            created = create_iam_users(fake_aws.session(master_profile(SAMPLE_CONFIG)), iam_users)
             say(f"  {len(created)} IAM users created in the fake master account")
         # The first CloudFormation call costs seconds; pay it while the rest starts.
         threading.Thread(target=warm_up_quietly, args=(fake_aws,), daemon=True).start()
@@ -253,6 +275,9 @@ def run() -> int:
         say("Preparing the database…")
         migrate()
 
+        web_port = free_port(PREFERRED_PORT)
+        # Links in notifications (emails go to worker.log through Django's console backend) lead to this server.
+        os.environ["ROLEMODEL_BASE_URL"] = f"http://127.0.0.1:{web_port}"
         # Both boot (a few seconds each) while the users are created and the samples imported.
         worker = start_celery_worker(
             env=os.environ,
@@ -262,11 +287,12 @@ def run() -> int:
             wait=False,
         )
         started.append(worker.process)
-        web = start_runserver(env=os.environ, log_path=LOG_DIR / "web.log", port=free_port(PREFERRED_PORT), wait=False)
+        web = start_runserver(env=os.environ, log_path=LOG_DIR / "web.log", port=web_port, wait=False)
         started.append(web.process)
 
         logins = create_console_users()
         import_samples()
+        change_aws_behind_the_console(fake_aws, iam_users)
         from django.db import connections
 
         connections.close_all()  # the worker and the web server write to this SQLite file from now on

@@ -4,9 +4,10 @@
   (master 111111111111, prod 222222222222, cdn 333333333333, staging 444444444444).
 * ``fake_aws`` (function): the same server, wiped before the test, with this process's
   environment pointed at it (AWS_ENDPOINT_URL, AWS_CONFIG_FILE, ...; real AWS_* removed).
-* ``celery_worker_factory`` (session): ``celery_worker_factory(broker_url)`` → a worker process
-  on that broker (started once per broker per session) sharing the test database and the fake
-  AWS; ``.send_task(name, args, kwargs)`` enqueues from this process to that worker.
+* ``celery_worker_factory`` (session): ``celery_worker_factory(broker_url, settings_env=None)`` → a
+  worker process on that broker (started once per broker and ``settings_env`` per session) sharing the
+  test database and the fake AWS; ``settings_env`` adds environment variables (settings) of its own;
+  ``.send_task(name, args, kwargs)`` enqueues from this process to that worker.
 * ``celery_worker`` (session): the worker on the broker the settings configure.
 
 The worker sees only committed rows: tests using it need ``django_db(transaction=True)``.
@@ -177,43 +178,52 @@ def _wait_until_only_we_use_the_database(timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
+def start_e2e_worker(fake_aws_server: FakeAwsAccounts, var_dir: Path, broker_url: str, *,
+                     extra_env: Mapping[str, str] | None = None, beat: bool = False) -> E2EWorker:
+    """A worker process on ``broker_url`` with its own queue and ``var_dir``, sharing the test database and
+    the fake AWS; ``extra_env`` sets settings for it alone, ``beat`` also runs Celery beat inside it (kill
+    such a worker at the end of its test: its schedule goes on writing to the shared database)."""
+    queue = f"e2e-{uuid.uuid4().hex[:12]}"
+    env = fake_aws_server.environment(os.environ)
+    env.update(
+        ROLEMODEL_VAR_DIR=str(var_dir),
+        DATABASE_URL=_test_database_url(),
+        CELERY_BROKER_URL=broker_url,
+        # Tasks sent by processes with this environment (the CLI, the worker itself) land on its queue.
+        CELERY_QUEUE=queue,
+        DJANGO_SETTINGS_MODULE="rolemodel_site.settings",
+    )
+    env.update(extra_env or {})
+    transport_options = _SettingReader(env, "CELERY_BROKER_TRANSPORT_OPTIONS")
+    try:
+        worker = start_celery_worker(
+            env=env, log_path=var_dir / "worker.log", node_name=queue, queues=[queue], quick_start=True,
+            beat_schedule_file=var_dir / "celerybeat-schedule" if beat else None,
+        )
+    except BaseException:
+        transport_options.process.kill()
+        raise
+    try:
+        options = transport_options.value()
+    except BaseException:
+        worker.kill()
+        raise
+    producer = Celery(f"producer-{queue}", set_as_current=False)
+    return E2EWorker(worker=worker, queue=queue, env=env, transport_options=options, producer=producer)
+
+
 @pytest.fixture(scope="session")
 def celery_worker_factory(django_db_setup, django_db_blocker, fake_aws_server, tmp_path_factory):
-    workers: dict[str, E2EWorker] = {}
+    workers: dict[tuple, E2EWorker] = {}
 
-    def start(broker_url: str) -> E2EWorker:
-        if broker_url in workers:
-            return workers[broker_url]
+    def start(broker_url: str, settings_env: Mapping[str, str] | None = None) -> E2EWorker:
+        key = (broker_url, tuple(sorted((settings_env or {}).items())))
+        if key in workers:
+            return workers[key]
         kind = broker_url.split("://", 1)[0].replace("+", "-")
-        var_dir = tmp_path_factory.mktemp(f"worker-{kind}")
-        queue = f"e2e-{uuid.uuid4().hex[:12]}"
-        env = fake_aws_server.environment(os.environ)
-        env.update(
-            ROLEMODEL_VAR_DIR=str(var_dir),
-            DATABASE_URL=_test_database_url(),
-            CELERY_BROKER_URL=broker_url,
-            # Tasks sent by processes with this environment (the CLI, the worker itself) land on its queue.
-            CELERY_QUEUE=queue,
-            DJANGO_SETTINGS_MODULE="rolemodel_site.settings",
-        )
-        transport_options = _SettingReader(env, "CELERY_BROKER_TRANSPORT_OPTIONS")
-        try:
-            worker = start_celery_worker(
-                env=env, log_path=var_dir / "worker.log", node_name=queue, queues=[queue], quick_start=True
-            )
-        except BaseException:
-            transport_options.process.kill()
-            raise
-        try:
-            options = transport_options.value()
-        except BaseException:
-            worker.kill()
-            raise
-        producer = Celery(f"producer-{queue}", set_as_current=False)
-        workers[broker_url] = E2EWorker(
-            worker=worker, queue=queue, env=env, transport_options=options, producer=producer
-        )
-        return workers[broker_url]
+        workers[key] = start_e2e_worker(fake_aws_server, tmp_path_factory.mktemp(f"worker-{kind}"), broker_url,
+                                        extra_env=settings_env)
+        return workers[key]
 
     try:
         yield start

@@ -122,7 +122,7 @@ def test_plan_json_prints_one_object_and_queues_the_worker(
         "changes": {"add": 0, "change": 0, "remove": 0}, "blocked": False, "blocks": [], "warnings": [], "error": "",
         "api_calls": {"total": 0, "reads": 0, "writes": 0, "retries": 0},
         "targets": {"master": None, "accounts": []},  # known once the worker has computed the plan
-        "resources": [], "members": {"add": [], "remove": []}, "unknown_groups": [], "stacks": [],
+        "resources": [], "role_repairs": [], "members": {"add": [], "remove": []}, "unknown_groups": [], "stacks": [],
     }
     assert f"Plan #{plan.pk} requested." in stderr
     assert queued == [plan.pk]

@@ -74,7 +74,7 @@ def test_taking_over_a_live_deployment_of_the_original_tool(cli, fake_aws, peopl
         assert stored.desired_state["groups"][group]["role_arn"] == resource
     assert stored.master["groups_create"] == stored.master["groups_remove"] == []
     assert stored.master["members_add"] == stored.master["members_remove"] == []
-    # The rest needs the comparison by meaning (plans/normalize.py): what still differs is form only,
+    # The rest needs the comparison by meaning (core/normalize.py): what still differs is form only,
     # the roles' "aws:MultiFactorAuthAge": false against "false" and the defaults Path "/" and
     # MaxSessionDuration 3600 written out, and the group policies' "Action": ["sts:AssumeRole"].
     assert first["changes"] == {"add": 0, "change": 0, "remove": 0}, stored.accounts
@@ -106,7 +106,7 @@ def test_taking_over_a_live_deployment_of_the_original_tool(cli, fake_aws, peopl
     assert {(account, logical_id) for account, logical_id, _ in resource_changes(stored)} >= {
         (account, "SuperUserRolePolicies") for account in ORIGINAL_ACCOUNTS
     }
-    # Exactly that change needs the comparison by meaning (plans/normalize.py) too.
+    # Exactly that change needs the comparison by meaning (core/normalize.py) too.
     assert resource_changes(stored) == {(account, "SuperUserRolePolicies", "change") for account in ORIGINAL_ACCOUNTS}
     assert edit["changes"] == {"add": 0, "change": len(ORIGINAL_ACCOUNTS), "remove": 0}
     assert stored.master["policies_put"] == []

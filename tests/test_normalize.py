@@ -3,7 +3,7 @@ import copy
 
 import pytest
 
-from plans import normalize
+from core import normalize
 
 ROLE = "AWS::IAM::Role"
 POLICY = "AWS::IAM::Policy"

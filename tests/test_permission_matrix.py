@@ -5,6 +5,7 @@ A new URL without an entry in ``EXPECTED`` fails ``test_every_url_has_an_entry``
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
+from drift.models import DriftCheck, DriftFinding
 from plans.models import Job, Plan
 from tests.factories import AccountFactory, IAMUserFactory, MasterAccountFactory, MembershipFactory, PolicyFactory, RoleFactory
 
@@ -20,6 +21,7 @@ EXPECTED = {
     "accounts:create": ({"GET", "POST"}, {"edit"}),
     "accounts:master_edit": ({"GET", "POST"}, {"edit"}),
     "accounts:detail": ({"GET"}, {"view"}),
+    "accounts:suggestions": ({"GET"}, {"view"}),
     "accounts:edit": ({"GET", "POST"}, {"edit"}),
     "accounts:delete": ({"GET", "POST"}, {"edit"}),
     "roles:list": ({"GET"}, {"view"}),
@@ -35,6 +37,7 @@ EXPECTED = {
     "memberships:remove": ({"POST"}, {"edit"}),
     "memberships:matrix": ({"GET"}, {"view"}),
     "memberships:iam_user_list": ({"GET"}, {"view"}),
+    "memberships:iam_user_suggestions": ({"GET"}, {"view"}),
     "memberships:iam_user_create": ({"GET", "POST"}, {"edit"}),
     "memberships:iam_user_detail": ({"GET"}, {"view"}),
     "memberships:iam_user_edit": ({"GET", "POST"}, {"edit"}),
@@ -51,6 +54,14 @@ EXPECTED = {
     "plans:job_list": ({"GET"}, {"view"}),
     "plans:job_detail": ({"GET"}, {"view"}),
     "plans:live_roles": ({"GET"}, {"view"}),
+    "drift:page": ({"GET"}, {"view"}),
+    # A drift check only reads AWS: whoever may request or approve plans starts one (core/permissions.py).
+    "drift:check": ({"POST"}, {"edit", "approve"}),
+    "drift:adopt": ({"POST"}, {"edit"}),
+    "plans:offboard": ({"GET", "POST"}, {"edit"}),
+    "notifications:delivery_list": ({"GET"}, {"manage_users"}),
+    # Each person's own email settings.
+    "notifications:preferences": ({"GET", "POST"}, {"view"}),
 }
 # The OIDC URLs exist only with single sign-on configured (console/sso.py); they are its sign-in steps.
 PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback", "oidc_logout"}
@@ -89,8 +100,13 @@ def objects(db):
     membership = MembershipFactory(iam_user=iam_user, account=account, role=role)
     plan = Plan.objects.create(requested_by_name="someone", status=Plan.Status.PENDING, fingerprint="x")
     job = Job.objects.create(kind=Job.Kind.PLAN, plan=plan, requested_by_name="someone", status=Job.Status.SUCCEEDED)
+    check = DriftCheck.objects.create(requested_by_name="someone", status=DriftCheck.Status.SUCCEEDED)
+    finding = DriftFinding.objects.create(
+        kind=DriftFinding.Kind.MEMBER_ADDED, account_name="master", target="prod.Admin", key="x", detail="added by hand",
+        live={"group": "prod.Admin", "user": iam_user.user_name}, widens=True, first_seen=check.created_at,
+        last_seen=check.created_at, first_check=check, last_check=check)
     return {"account": account, "role": role, "policy": policy, "iam_user": iam_user, "membership": membership,
-            "plan": plan, "job": job}
+            "plan": plan, "job": job, "finding": finding}
 
 
 def _url(name: str, objects, people) -> str:
@@ -114,6 +130,8 @@ def _url(name: str, objects, people) -> str:
         "plans:reject": lambda: {"pk": objects["plan"].pk},
         "plans:apply": lambda: {"pk": objects["plan"].pk},
         "plans:job_detail": lambda: {"pk": objects["job"].pk},
+        "drift:adopt": lambda: {"pk": objects["finding"].pk},
+        "plans:offboard": lambda: {"iam_user_pk": objects["iam_user"].pk},
     }
     return reverse(name, kwargs=pk_of[name]() if name in pk_of else None)
 

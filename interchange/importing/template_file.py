@@ -5,12 +5,12 @@ account (optionally requiring MFA), ``AWS::IAM::Policy`` resources and inline ``
 them, and ``AWS::IAM::ManagedPolicy`` resources, which become inline policies on each role they name.
 Anything else is reported by logical id, never dropped silently.
 """
-import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
 from core import limits
+from core.cfn_intrinsics import SUB_VARIABLE, is_intrinsic, resolve_text
 from interchange.importing.problems import Problems
 from interchange.importing.values import (
     describe_type,
@@ -57,7 +57,6 @@ MFA_CONDITIONS = (
     ("Null", "aws:MultiFactorAuthAge", "false"),
     ("Bool", "aws:MultiFactorAuthPresent", "true"),
 )
-_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
 @dataclass
@@ -84,47 +83,6 @@ class TemplateSpec:
     notes: list[str] = field(default_factory=list)
 
 
-def is_intrinsic(value) -> bool:
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
-    return isinstance(key, str) and (key in ("Ref", "Condition") or key.startswith("Fn::"))
-
-
-def resolve_text(value, variables: dict) -> str | None:
-    """The text a value stands for when it uses only ``variables``; ``None`` when it cannot be known here."""
-    if isinstance(value, str):
-        return value
-    if not is_intrinsic(value):
-        return None
-    function, argument = next(iter(value.items()))
-    if function == "Ref":
-        return variables.get(argument) if isinstance(argument, str) else None
-    if function == "Fn::Join":
-        if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)):
-            return None
-        separator, parts = argument
-        if not isinstance(parts, list):
-            return None
-        resolved = [resolve_text(part, variables) for part in parts]
-        return None if any(part is None for part in resolved) else separator.join(resolved)
-    if function == "Fn::Sub":
-        extra = {}
-        if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
-            argument, extra = argument
-            extra = {key: resolve_text(val, variables) for key, val in extra.items()}
-            if any(val is None for val in extra.values()):
-                return None
-        if not isinstance(argument, str):
-            return None
-        known = {**variables, **extra}
-        if any(name not in known for name in _SUB_VARIABLE.findall(argument)):
-            return None
-        text = _SUB_VARIABLE.sub(lambda match: known[match.group(1)], argument)
-        return text.replace("${!", "${")
-    return None
-
-
 def references(value) -> set[str]:
     """Every name a value refers to: ``Ref`` targets, ``${Name}`` in ``Fn::Sub``, ``Fn::GetAtt`` resources."""
     found = set()
@@ -143,7 +101,7 @@ def references(value) -> set[str]:
                 if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
                     text, local = argument
                 if isinstance(text, str):
-                    found |= {name.split(".")[0] for name in _SUB_VARIABLE.findall(text) if name not in local}
+                    found |= {name.split(".")[0] for name in SUB_VARIABLE.findall(text) if name not in local}
         for item in value.values():
             found |= references(item)
     return found

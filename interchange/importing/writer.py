@@ -158,5 +158,5 @@ def _list_left_in_place(spec: ImportSpec, accounts: dict, roles: dict, *, report
     }
     for membership in Membership.objects.select_related("iam_user", "account", "role"):
         key = (membership.account.name.lower(), membership.role.logical_name.lower(), membership.iam_user.user_name.lower())
-        if key not in in_map:
+        if key not in in_map and f"membership {membership}" not in report.left_in_place:  # one line per group
             report.left_in_place.append(f"membership {membership}")

@@ -4,25 +4,13 @@ from datetime import timezone as dt_timezone
 from django import template
 from django.utils import timezone
 
+from core import json_diff
 from plans import links, presenting
 
 register = template.Library()
 
 
-@register.filter
-def diff_lines(text: str):
-    """Split a unified diff into (css class, line) pairs for colouring."""
-    for line in (text or "").splitlines():
-        if line.startswith(("+++", "---")):
-            yield "diff-file", line
-        elif line.startswith("@@"):
-            yield "diff-hunk", line
-        elif line.startswith("+"):
-            yield "diff-add", line
-        elif line.startswith("-"):
-            yield "diff-remove", line
-        else:
-            yield "diff-context", line
+register.filter("diff_lines", json_diff.diff_lines)
 
 
 ACTION_BADGES = {"add": "green", "create": "green", "change": "amber", "update": "amber", "recreate": "amber",

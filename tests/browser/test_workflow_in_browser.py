@@ -90,7 +90,8 @@ def test_edit_grant_plan_approve_apply_and_audit(page: Page, live_server, live_s
     # A grant through the form.
     open_nav(page, "Memberships")
     page.get_by_role("link", name="Grant access").click()
-    page.get_by_label("IAM users").select_option(label="support.lee")
+    page.get_by_label("IAM users").press_sequentially("support", delay=20)
+    page.locator(".suggestions").get_by_role("button", name="support.lee").click()
     page.get_by_label("Groups (account.role)").select_option(label="staging.ReadOnlyRole")
     page.get_by_label("Reason").fill(GRANT_REASON)
     page.get_by_role("button", name="Grant").click()

@@ -46,13 +46,25 @@ def _busy(status: str) -> bool:
 def read_stack(
     access: aws.AccountAccess, counter: aws.CallCounter, *, stack_name: str, record: LiveStackRecord | None
 ) -> StackRead:
-    """Read one account's stack; AWS calls only (it runs in a thread), no database.
+    """Read one account's stack, one call after another; AWS calls only, no database.
 
-    1. DescribeStacks. No stack, or one without a template: that is all.
-    2. Same stack id, status and last-updated time as ``record``: the recorded template, no more calls.
-    3. Otherwise GetTemplate, and, unless the stack is busy, its roles (ListStackResources, paginated).
+    1. DescribeStacks. No stack, or one without a template, or the same stack id, status and
+       last-updated time as ``record``: that is all (:func:`settled_by_status`).
+    2. Otherwise GetTemplate, and, unless the stack is busy, its roles (:func:`fresh_reads`).
+
+    A plan makes the same calls, but those of step 2 side by side for every account at once.
     """
     live = aws.stack_status(access, counter, stack_name=stack_name)
+    settled = settled_by_status(live, stack_name=stack_name, record=record)
+    if settled is not None:
+        return settled
+    reads = fresh_reads(access, counter, live=live, stack_name=stack_name)
+    return fresh_read(live, {name: read() for name, read in reads.items()})
+
+
+def settled_by_status(live: aws.LiveStack | None, *, stack_name: str, record: LiveStackRecord | None) -> StackRead | None:
+    """The read when DescribeStacks settles it: no stack or none with a template, or a stack unchanged
+    since ``record`` (its recorded template, no more calls). None when it must be read afresh."""
     if StackRead(live=live).gone:
         return StackRead(live=live)
     if record is not None and record.is_current(
@@ -60,11 +72,24 @@ def read_stack(
     ):
         live.template = record.template
         return StackRead(live=live, from_record=True)
-    live.template = aws.stack_template(access, counter, stack_id=live.stack_id or stack_name)
-    if _busy(live.status):
-        return StackRead(live=live)
-    roles = aws.stack_roles(access, counter, stack_name=live.stack_id or stack_name)
-    return StackRead(live=live, role_names={role["logical_id"]: role["role_name"] for role in roles})
+    return None
+
+
+def fresh_reads(access: aws.AccountAccess, counter: aws.CallCounter, *, live: aws.LiveStack, stack_name: str) -> dict:
+    """The calls that read a changed stack afresh, independent of each other (they may run side by
+    side): its template, and unless the stack is busy its roles (ListStackResources, paginated)."""
+    stack = live.stack_id or stack_name
+    reads = {"template": lambda: aws.stack_template(access, counter, stack_id=stack)}
+    if not _busy(live.status):
+        reads["roles"] = lambda: {role["logical_id"]: role["role_name"]
+                                  for role in aws.stack_roles(access, counter, stack_name=stack)}
+    return reads
+
+
+def fresh_read(live: aws.LiveStack, results: dict) -> StackRead:
+    """The read, from the results of :func:`fresh_reads` (by the same names)."""
+    live.template = results["template"]
+    return StackRead(live=live, role_names=results.get("roles"))
 
 
 def store(*, account: AssumableAccount, stack_name: str, read: StackRead) -> None:

@@ -280,5 +280,9 @@ def audit_cursor_at_page(page: int) -> str:
 
     if page <= 1:
         return ""
-    row = AuditEvent.objects.order_by("-created_at", "-id")[(page - 1) * PAGE_SIZE - 1]
+    # A history shorter than ``page`` pages: its last page.
+    depth = min((page - 1) * PAGE_SIZE, max(AuditEvent.objects.count() - 1, 0) // PAGE_SIZE * PAGE_SIZE)
+    if depth == 0:
+        return ""
+    row = AuditEvent.objects.order_by("-created_at", "-id")[depth - 1]
     return Cursor.of(row).token

@@ -224,7 +224,7 @@ def pages_to_measure(objects: dict) -> list[tuple[str, str]]:
         ("IAM user history tab", reverse("memberships:iam_user_detail", args=[iam_user.pk]) + "?tab=history"),
         ("matrix", reverse("memberships:matrix")),
         ("audit list", reverse("audit:list")),
-        ("audit list, page 1000", reverse("audit:list") + "?page=1000"),
+        ("audit list, page 1000", reverse("audit:list") + "?after=" + _setup.audit_cursor_at_page(1000)),
         ("audit filtered", reverse("audit:list") + "?object_type=role&action=update&person=erin"),
         ("audit text search", reverse("audit:list") + "?q=OPS-4242"),
         ("plans list", reverse("plans:list")),

@@ -1,24 +1,16 @@
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import AssumableAccount
+from core.suggestions import suggestions
 from memberships.models import Membership
 from roles.models import RoleDefinition
 from roles.selectors import roles_for_account
 
 
-SUGGESTIONS_MAX = 20
-
-
 def account_suggestions(text: str) -> list[AssumableAccount]:
     """At most 20 accounts whose name or 12-digit id contains ``text``, names that start with it first."""
-    if not text:
-        return []
     matching = AssumableAccount.objects.filter(Q(name__icontains=text) | Q(account_id__icontains=text))
-    starting = list(matching.filter(name__istartswith=text).order_by("name")[:SUGGESTIONS_MAX])
-    if len(starting) == SUGGESTIONS_MAX:
-        return starting
-    rest = matching.exclude(pk__in=[account.pk for account in starting]).order_by("name")
-    return starting + list(rest[: SUGGESTIONS_MAX - len(starting)])
+    return suggestions(matching, text=text, name_field="name")
 
 
 def accounts_for_list() -> QuerySet:

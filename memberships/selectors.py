@@ -5,6 +5,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 
 from accounts.models import AssumableAccount
+from core.suggestions import suggestions
 from memberships.models import IAMUser, Membership
 from memberships.services import distinct_group_count
 from roles.models import RoleDefinition
@@ -44,20 +45,11 @@ def iam_users_with_group_counts(*, search: str = "") -> QuerySet:
     return iam_users.order_by("user_name")
 
 
-SUGGESTIONS_MAX = 20
-
-
 def iam_user_suggestions(text: str) -> list[IAMUser]:
     """At most 20 IAM users whose user name or display name contains ``text``, user names that start
     with it first: what a search box offers while someone types."""
-    if not text:
-        return []
     matching = IAMUser.objects.filter(Q(user_name__icontains=text) | Q(display_name__icontains=text))
-    starting = list(matching.filter(user_name__istartswith=text).order_by("user_name")[:SUGGESTIONS_MAX])
-    if len(starting) == SUGGESTIONS_MAX:
-        return starting
-    rest = matching.exclude(pk__in=[iam_user.pk for iam_user in starting]).order_by("user_name")
-    return starting + list(rest[: SUGGESTIONS_MAX - len(starting)])
+    return suggestions(matching, text=text, name_field="user_name")
 
 
 def iam_users_named(names: list[str]) -> dict[str, IAMUser]:

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from accounts.models import AssumableAccount, MasterAccount
-from audit.selectors import membership_removals
 from audit.services import Actor, audit_record
 from core import limits
 from integrations import aws
@@ -115,15 +114,6 @@ def _store_account_id(model, object_type: str, account_id: str) -> None:
     model.save(update_fields=["account_id"])
     audit_record(actor=PLANNER, action="update", object_type=object_type, obj=model, before=before,
                  after=model.snapshot(), reason="Account id read from AWS (GetCallerIdentity)")
-
-
-def _say_who_removed(members_remove: list[dict]) -> None:
-    """Add who removed each membership and why, from its audit row (none when it was removed in AWS by hand)."""
-    removals = membership_removals({(entry["user"], entry["group"]) for entry in members_remove})
-    for entry in members_remove:
-        row = removals.get((entry["user"], entry["group"]))
-        if row is not None:
-            entry.update(removed_by=row.actor_name, reason=row.reason, removed_at=row.created_at.isoformat())
 
 
 def _master_blocks(*, document: dict, live: aws.LiveIam, master: dict, quota: int, live_group_total: int) -> list[dict]:
@@ -262,7 +252,7 @@ def _compute(plan: Plan, job: Job, master_model: MasterAccount, counters: dict, 
                                        log=lambda name, message: name in steps and step_log(steps[name], message))
     protected = {name for name, entry in wanted["accounts"].items() if not entry["enabled"]}
     master_plan = document.master_plan(document=wanted, live=live_iam, teardown=teardown, protected_prefixes=protected)
-    _say_who_removed(master_plan["members_remove"])
+    presenting.say_who_removed(master_plan["members_remove"])
     presenting.mark_groups_unknown_to_console(master_plan["groups_remove"])
     blocks = [block(message, "accounts") for a in account_plans for message in a["blocks"]]
     if not teardown:

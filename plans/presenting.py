@@ -6,6 +6,7 @@ each member added or removed by user name (marked when AWS has a member the cons
 /RoleModel/ group in AWS that the console does not know, and each stack whose status is not a plain
 ``*_COMPLETE`` with what the plan does about it. Everything is read from the plan as it was stored.
 """
+from audit.selectors import membership_removals
 from core import limits
 
 # Stack states that need no word: the last operation finished as asked.
@@ -170,3 +171,12 @@ def mark_groups_unknown_to_console(groups_remove: list[dict]) -> None:
              for account, role in account_role_pairs(list(AssumableAccount.objects.all()), list(roles_with_policies()))}
     for entry in groups_remove:
         entry["unknown_to_console"] = entry["group"] not in known
+
+
+def say_who_removed(members_remove: list[dict]) -> None:
+    """Add who removed each membership and why, from its audit row (none when it was removed in AWS by hand)."""
+    removals = membership_removals({(entry["user"], entry["group"]) for entry in members_remove})
+    for entry in members_remove:
+        row = removals.get((entry["user"], entry["group"]))
+        if row is not None:
+            entry.update(removed_by=row.actor_name, reason=row.reason, removed_at=row.created_at.isoformat())

@@ -20,14 +20,13 @@ from django.db import transaction
 
 from accounts.models import MasterAccount
 from audit.models import AuditEvent
-from audit.selectors import membership_removals
 from audit.services import Actor, audit_record
 from core import limits
 from core.permissions import check_actor
 from integrations import aws
 from memberships.models import IAMUser
 from memberships.services import expire_due_memberships, membership_revoke
-from plans import desired, dispatch, targets
+from plans import desired, dispatch, presenting, targets
 from accounts.access import master_access
 from plans.document import UNCHANGED_ACTIONS, block, summarize
 from plans.jobs import reap_abandoned_jobs, step_log
@@ -175,7 +174,7 @@ def compute(plan: Plan, master_model: MasterAccount, counters: dict, steps: dict
         if problem:
             raise targets.WrongAccount(problem)
     removals = removals_from(wanted=wanted, live=live)
-    _say_who_removed(removals)
+    presenting.say_who_removed(removals)
     master_plan = {part: [] for part in MASTER_PARTS}
     master_plan["members_remove"] = removals
     blocks = [] if expected else [block("The master account id is not known.", "master")]
@@ -195,14 +194,6 @@ def removals_from(*, wanted: dict, live: aws.LiveIam) -> list[dict]:
             if user not in {member["user"] for member in spec["members"]}:
                 removals.append({"group": group, "user": user})
     return sorted(removals, key=lambda entry: (entry["group"], entry["user"]))
-
-
-def _say_who_removed(members_remove: list[dict]) -> None:
-    removals = membership_removals({(entry["user"], entry["group"]) for entry in members_remove})
-    for entry in members_remove:
-        row = removals.get((entry["user"], entry["group"]))
-        if row is not None:
-            entry.update(removed_by=row.actor_name, reason=row.reason, removed_at=row.created_at.isoformat())
 
 
 # --- triggers ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from accounts import stack_records
 from accounts.access import account_access, master_access
@@ -71,10 +72,23 @@ def drift_check_request(*, actor: Actor) -> tuple[DriftCheck, bool]:
         return active, False
     check = DriftCheck.objects.create(requested_by=actor.user, requested_by_name=actor.name)
     audit_record(actor=actor, action="drift_check_requested", object_type="drift check", obj=check)
+    transaction.on_commit(lambda: _send_check(check.pk))
+    return check, True
+
+
+def _send_check(check_id: int) -> None:
+    """Hand the check to the broker (after commit). A broker that cannot be reached fails the check at
+    once with the reason, instead of leaving it queued until the queue timeout."""
     from drift.tasks import run_drift_check_task
 
-    transaction.on_commit(lambda: run_drift_check_task.delay(check.pk))
-    return check, True
+    try:
+        run_drift_check_task.delay(check_id)
+    except (KombuError, OSError) as error:
+        logger.warning("could not send drift check %s: %s", check_id, error)
+        DriftCheck.objects.filter(pk=check_id, status=DriftCheck.Status.QUEUED).update(
+            status=DriftCheck.Status.FAILED, finished_at=timezone.now(),
+            error=f"Not started: the task queue (broker) could not be reached, so no worker will read AWS. "
+                  f"Try again in a moment. ({error.__class__.__name__}: {error})")
 
 
 @dataclass

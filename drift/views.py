@@ -12,7 +12,7 @@ from core.throttle import AWS_READ, throttled
 from core.permissions import require
 from drift import selectors, services
 from drift.forms import AdoptForm
-from drift.models import DriftFinding
+from drift.models import DriftCheck, DriftFinding
 
 
 @require_GET
@@ -32,7 +32,10 @@ def drift_page(request):
 @throttled(AWS_READ)  # the worker reads every account
 def drift_check_start(request):
     check, created = services.drift_check_request(actor=Actor.from_user(request.user))
-    if created:
+    check.refresh_from_db(fields=["status", "error"])
+    if check.status == DriftCheck.Status.FAILED:  # e.g. the task queue could not be reached
+        messages.error(request, f"Drift check #{check.pk} failed. {check.error}")
+    elif created:
         messages.success(request, f"Drift check #{check.pk} queued; the worker is reading AWS.")
     else:
         messages.info(request, f"Drift check #{check.pk} is already {check.get_status_display().lower()}.")

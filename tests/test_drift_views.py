@@ -4,6 +4,7 @@ import json
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from drift.models import DriftCheck, DriftFinding
 from memberships.models import Membership
@@ -56,6 +57,25 @@ def test_starting_a_check_queues_one_and_a_second_click_finds_it_running(world, 
         client.post(reverse("drift:check"))
     assert DriftCheck.objects.get().status == DriftCheck.Status.QUEUED and len(sent) == 1
 
+
+
+def test_a_check_the_broker_cannot_take_fails_at_once_with_the_reason(world, client_for, people, monkeypatch,
+                                                                    django_capture_on_commit_callbacks):
+    def broker_away(*args, **kwargs):
+        raise OperationalError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr("drift.tasks.run_drift_check_task.delay", broker_away)
+    client = client_for(people.approver)
+    with django_capture_on_commit_callbacks(execute=True):  # the test's transaction holds them back till here
+        client.post(reverse("drift:check"))
+    check = DriftCheck.objects.get()
+    assert check.status == DriftCheck.Status.FAILED and "broker) could not be reached" in check.error
+    assert "could not be reached" in client.get(reverse("drift:page")).content.decode()  # the page says why
+    # Nothing is left queued: the next click starts a new check instead of finding this one.
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks() as sent:
+        client.post(reverse("drift:check"))
+    assert DriftCheck.objects.count() == 2 and len(sent) == 1
 
 def test_adopting_a_hand_added_member_grants_it(world, editor):
     adopted = finding(Kind.MEMBER_ADDED, live={"group": "prod.Admin", "user": "alice"})

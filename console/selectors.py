@@ -2,12 +2,13 @@ from datetime import timedelta
 
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import AssumableAccount
 from core import limits
 from memberships.models import IAMUser, Membership
+from memberships.services import distinct_group_count
 from roles.models import RoleDefinition
 
 DESIRED_STATE_MODELS = {"account_count": AssumableAccount, "role_count": RoleDefinition, "iam_user_count": IAMUser,
@@ -25,7 +26,7 @@ def desired_state_counts() -> dict[str, int]:
 
 def iam_users_near_group_limit(threshold: int = limits.GROUPS_PER_USER_MAX - 2):
     return (
-        IAMUser.objects.annotate(group_count=Count("memberships"))
+        IAMUser.objects.annotate(group_count=distinct_group_count("memberships__"))
         .filter(group_count__gte=threshold)
         .order_by("-group_count", "user_name")[:20]
     )

@@ -129,3 +129,19 @@ def test_an_import_names_a_person_with_two_grants_left_in_place_once(people, edd
                  "--as", "eddie", "--dry-run", stdout=out)
 
     assert out.getvalue().count("membership maria.admin in prod.AdminRole") == 1
+
+
+def test_the_dashboard_counts_groups_not_grants_for_people_near_the_group_limit(world):
+    from console.selectors import iam_users_near_group_limit
+
+    prod, admin, alice, permanent = world
+    later = timezone.now() + timedelta(days=30)
+    roles = [RoleFactory(logical_name=f"Role{number}") for number in range(7)]
+    for role in roles[:4]:  # alice: 5 groups, each granted twice (10 grants)
+        MembershipFactory(iam_user=alice, account=prod, role=role, reason="first")
+        MembershipFactory(iam_user=alice, account=prod, role=role, reason="again", expires_at=later)
+    MembershipFactory(iam_user=alice, account=prod, role=admin, reason="again", expires_at=later)
+    bob = IAMUserFactory(user_name="bob")
+    for role in [admin, *roles]:  # bob: 8 groups
+        MembershipFactory(iam_user=bob, account=prod, role=role, reason="needed")
+    assert [(user.user_name, user.group_count) for user in iam_users_near_group_limit()] == [("bob", 8)]

@@ -18,18 +18,18 @@ plainly: something added widens, something removed narrows, a policy whose state
 of the expected ones narrows, and anything else (unsure) widens.
 """
 import json
-import re
 from dataclasses import dataclass
 
 from core import normalize
+from core.cfn_intrinsics import UNRESOLVED, resolve_text
 from drift.models import DriftFinding
 from integrations import aws
+from roles import template_roles
 
 Kind = DriftFinding.Kind
 MASTER = "master"
 PLAIN_STACK_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
 NO_STACK_STATUSES = ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE")
-_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 
 @dataclass
@@ -196,31 +196,11 @@ def stack_findings(*, account: str, stack_name: str, live: aws.LiveStack | None,
 # --- roles against their stack's template ----------------------------------------------------------
 
 
-def resolve(value, refs: dict):
-    """``value`` with the intrinsic functions the console's templates use (Ref, Fn::Join, Fn::Sub)
-    replaced by what CloudFormation made of them; anything else is left as written."""
-    if isinstance(value, list):
-        return [resolve(item, refs) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if len(value) == 1:
-        name, argument = next(iter(value.items()))
-        if name == "Ref" and isinstance(argument, str) and argument in refs:
-            return refs[argument]
-        if name == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
-            parts = resolve(argument[1], refs)
-            if isinstance(argument[0], str) and isinstance(parts, list) and all(isinstance(p, str) for p in parts):
-                return argument[0].join(parts)
-        if name == "Fn::Sub" and isinstance(argument, str):
-            return _SUB_VARIABLE.sub(lambda match: str(refs.get(match.group(1), match.group(0))), argument)
-    return {key: resolve(item, refs) for key, item in value.items()}
-
-
 @dataclass
 class ExpectedRole:
     logical_id: str
     name: str
-    trust: object
+    trust: object  # each part may be UNRESOLVED
     inline: dict
     managed: list
     boundary: str
@@ -229,36 +209,27 @@ class ExpectedRole:
 def roles_in_template(template: dict, *, parameters: dict, role_names: dict, account_id: str,
                       region: str) -> list[ExpectedRole]:
     """Each role the template makes, as IAM should hold it: its physical name (RoleName, else the name
-    CloudFormation gave it from ``role_names``), trust policy, inline policies, managed policies, boundary."""
+    CloudFormation gave it from ``role_names``), trust policy, inline policies, managed policies, boundary.
+    A part the template leaves to values only AWS knows is :data:`UNRESOLVED`, and not compared."""
     resources = template.get("Resources") if isinstance(template, dict) else None
     if not isinstance(resources, dict):
         return []
-    refs = {"AWS::AccountId": account_id, "AWS::Partition": "aws", "AWS::Region": region, **parameters}
-    roles = {}
+    variables = {"AWS::AccountId": account_id, "AWS::Partition": "aws", "AWS::Region": region, **parameters}
+    names = {}
     for logical_id, resource in resources.items():
-        if isinstance(resource, dict) and resource.get("Type") == "AWS::IAM::Role":
-            properties = resource.get("Properties") or {}
-            name = resolve(properties.get("RoleName"), refs) or role_names.get(logical_id, "")
-            if isinstance(name, str) and name:
-                refs[logical_id] = name
-                roles[logical_id] = ExpectedRole(
-                    logical_id=logical_id, name=name, trust=properties.get("AssumeRolePolicyDocument"),
-                    inline={p.get("PolicyName"): p.get("PolicyDocument") for p in properties.get("Policies") or []
-                            if isinstance(p, dict)},
-                    managed=properties.get("ManagedPolicyArns") or [], boundary=properties.get("PermissionsBoundary") or "")
-    for resource in resources.values():
-        if isinstance(resource, dict) and resource.get("Type") == "AWS::IAM::Policy":
-            properties = resource.get("Properties") or {}
-            for ref in properties.get("Roles") or []:
-                logical_id = ref.get("Ref") if isinstance(ref, dict) else None
-                if logical_id in roles:
-                    roles[logical_id].inline[properties.get("PolicyName")] = properties.get("PolicyDocument")
-    for role in roles.values():
-        role.trust = resolve(role.trust, refs)
-        role.inline = {resolve(name, refs): resolve(document, refs) for name, document in role.inline.items()}
-        role.managed = sorted(str(arn) for arn in resolve(role.managed, refs))
-        role.boundary = resolve(role.boundary, refs)
-    return sorted(roles.values(), key=lambda role: role.name)
+        if isinstance(resource, dict) and resource.get("Type") == template_roles.ROLE:
+            properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+            name = resolve_text(properties["RoleName"], variables) if "RoleName" in properties else role_names.get(logical_id)
+            if name:
+                names[logical_id] = name
+    variables.update(names)
+    roles = []
+    for logical_id, name in names.items():
+        role = template_roles.template_role(template, logical_id, physical=name, variables=variables)
+        managed = role["managed"] if role["managed"] is UNRESOLVED else sorted(role["managed"])
+        roles.append(ExpectedRole(logical_id=logical_id, name=name, trust=role["trust"], inline=role["inline"],
+                                  managed=managed, boundary=role["boundary"]))
+    return sorted(roles, key=lambda role: role.name)
 
 
 def role_findings(*, account: str, expected_roles: list[ExpectedRole], live_roles: dict,
@@ -286,27 +257,27 @@ def _role_differences(account: str, expected_roles: list[ExpectedRole], live_rol
                               detail=f"Role {role.name} of the stack is missing from IAM in {account} (deleted by hand?).",
                               live=None, expected={"role": role.name}))
             continue
-        if not _same_policy(live.trust, role.trust):
+        if role.trust is not UNRESOLVED and not _same_policy(live.trust, role.trust):
             found.append(Seen(kind=Kind.ROLE_TRUST_POLICY, account=account, target=role.name,
                               widens=policy_widens(live.trust, role.trust),
                               detail=f"The trust policy of role {role.name} in {account} differs from its stack's.",
                               live=live.trust, expected=role.trust))
-        for name in sorted(set(live.inline) | set(role.inline)):
+        for name in sorted(set(live.inline) | set(role.inline)) if role.inline is not UNRESOLVED else ():
             mine, theirs = live.inline.get(name), role.inline.get(name)
-            if _same_policy(mine, theirs):
+            if theirs is UNRESOLVED or _same_policy(mine, theirs):
                 continue
             what = "added in IAM" if theirs is None else "removed in IAM" if mine is None else "edited in IAM"
             found.append(Seen(kind=Kind.ROLE_INLINE_POLICY, account=account, target=f"{role.name}/{name}",
                               widens=policy_widens(mine, theirs),
                               detail=f"Inline policy {name} of role {role.name} in {account} was {what}.",
                               live=mine, expected=theirs))
-        for arn in sorted(set(live.managed) ^ set(role.managed)):
+        for arn in sorted(set(live.managed) ^ set(role.managed)) if role.managed is not UNRESOLVED else ():
             attached = arn in live.managed
             found.append(Seen(kind=Kind.ROLE_MANAGED_POLICY, account=account, target=f"{role.name}/{arn}", widens=attached,
                               detail=f"Managed policy {arn} was {'attached to' if attached else 'detached from'} "
                                      f"role {role.name} in {account} outside its stack.",
                               live=arn if attached else None, expected=None if attached else arn))
-        if (live.boundary or "") != (role.boundary or ""):
+        if role.boundary is not UNRESOLVED and (live.boundary or "") != (role.boundary or ""):
             widens = not live.boundary or bool(role.boundary)  # removed or replaced: unsure, so it widens
             found.append(Seen(kind=Kind.ROLE_BOUNDARY, account=account, target=role.name, widens=widens,
                               detail=f"The permissions boundary of role {role.name} in {account} is "

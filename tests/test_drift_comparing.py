@@ -200,3 +200,18 @@ def test_a_stack_change_pending_in_the_console_is_not_drift():
     ({"Version": "2012-10-17", "Statement": []}, ASSUME, False)])
 def test_widening_is_judged_by_the_statements(live, expected, widens):
     assert comparing.policy_widens(live, expected) is widens
+
+
+def test_what_only_aws_knows_is_not_compared():
+    # A trust policy naming another resource's attribute, and a policy resource attached under an ARN
+    # CloudFormation makes up: the template cannot say what IAM should hold, so neither is drift.
+    template = {"Resources": {
+        "Admin": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "Admin", "AssumeRolePolicyDocument": {"Fn::GetAtt": ["Other", "Arn"]}}},
+        "Shared": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "Admin"}], "PolicyDocument": {}}},
+    }}
+    [admin] = comparing.roles_in_template(template, parameters={}, role_names={}, account_id="222222222222",
+                                          region="us-east-1")
+    live = LiveRole(name="Admin", path="/", arn="arn:aws:iam::222222222222:role/Admin", trust=ASSUME_ANY, inline={},
+                    managed=["arn:aws:iam::222222222222:policy/RoleModel-Shared-XYZ"], boundary="")
+    assert comparing.role_findings(account="prod", expected_roles=[admin], live_roles={"Admin": live}) == []

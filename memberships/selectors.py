@@ -5,6 +5,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 
 from accounts.models import AssumableAccount
+from core import limits
 from core.suggestions import suggestions
 from memberships.models import IAMUser, Membership
 from memberships.services import distinct_group_count
@@ -53,8 +54,11 @@ def iam_user_suggestions(text: str) -> list[IAMUser]:
 
 
 def iam_users_named(names: list[str]) -> dict[str, IAMUser]:
-    """The IAM users with these names (IAM names are unique regardless of case), by lower-cased name."""
-    lowered = {name.lower() for name in names}
+    """The IAM users with these names (IAM names are unique regardless of case), by lower-cased name.
+    A text that cannot be an IAM user name (a NUL, a space, too long) names nobody, and is not sent to the
+    database (PostgreSQL refuses a NUL in a query)."""
+    lowered = {name.lower() for name in names
+               if len(name) <= limits.USER_NAME_MAX and limits.IAM_NAME_CHARACTERS.match(name)}
     return {
         iam_user.user_name.lower(): iam_user
         for iam_user in IAMUser.objects.annotate(lower_name=Lower("user_name")).filter(lower_name__in=lowered)

@@ -489,6 +489,19 @@ def print_operations(result: ScenarioResult) -> None:
                   + ", ".join(f"{name} {count}" for name, count in sorted(uncounted.items())))
 
 
+def rows_per_account_count(what: str, account_counts, roles: int, failures: list, *, run, rows) -> list:
+    """``run(A)`` for each account count, the table rows ``rows(A, R, phases)`` of all of them; each failed
+    phase is added to ``failures``."""
+    table = []
+    for a in account_counts:
+        print(f"... {what} A={a} R={roles}", flush=True)
+        phases = run(a)
+        table += rows(a, roles, phases)
+        failures += [f"{what} A={a}: {phase.name}: {phase.status}: {phase.error}" for phase in phases
+                     if phase.error or phase.status in ("failed", "blocked", "apply_failed")]
+    return table
+
+
 def main() -> None:
     args = parse_args()
     database = _setup.configure("aws_calls")
@@ -541,13 +554,8 @@ def main() -> None:
         print_operations(results[-1])
 
         if args.no_op_accounts:
-            no_op = []
-            for a in args.no_op_accounts:
-                print(f"... no-op plan A={a} R={args.no_op_roles}", flush=True)
-                phases = run_no_op(bench_aws, a, args.no_op_roles)
-                no_op += no_op_rows(a, args.no_op_roles, phases)
-                failures += [f"no-op A={a}: {phase.name}: {phase.status}: {phase.error}" for phase in phases
-                             if phase.error or phase.status in ("failed", "blocked", "apply_failed")]
+            no_op = rows_per_account_count("no-op plan", args.no_op_accounts, args.no_op_roles, failures,
+                                           run=lambda a: run_no_op(bench_aws, a, args.no_op_roles), rows=no_op_rows)
             _setup.print_header("The no-op plan: calls against the bound A + 2 (0 writes)")
             print("calls = the Job rows' api_call_totals()['total'] (AssumeRole included); wire = requests received.")
             print("'credentials held': after a first plan and apply in the same process (a worker that ran within the")
@@ -561,15 +569,10 @@ def main() -> None:
             )
 
         if args.drift_accounts:
-            drift = []
-            for a in args.drift_accounts:
-                print(f"... drift check A={a} R={args.no_op_roles}", flush=True)
-                phases = run_drift(bench_aws, a, args.no_op_roles)
-                drift += drift_rows(a, args.no_op_roles, phases)
-                failures += [f"drift A={a}: {phase.name}: {phase.status}: {phase.error}" for phase in phases
-                             if phase.error or phase.status in ("failed", "blocked", "apply_failed")]
-                failures += [f"drift A={a}: {phase.calls['total']} calls, over the bound {drift_goal(a)}" for phase in phases
-                             if phase.name == "credentials held" and phase.calls["total"] > drift_goal(a)]
+            drift = rows_per_account_count("drift check", args.drift_accounts, args.no_op_roles, failures,
+                                           run=lambda a: run_drift(bench_aws, a, args.no_op_roles), rows=drift_rows)
+            failures += [f"drift A={row[0]}: {row[4]} calls, over the bound {row[8]}" for row in drift
+                         if row[2] == "credentials held" and row[4] > row[8]]
             _setup.print_header("The drift check: calls against the bound 2A + 2 (0 writes)")
             print("calls = the DriftCheck row's api_calls['total'] (AssumeRole included); wire = requests received.")
             print("'first check': right after the first apply (which recorded the stacks it changed, so no GetTemplate);")

@@ -507,7 +507,7 @@ def main() -> None:
     database = _setup.configure("aws_calls")
 
     from integrations import aws
-    from plans import parallel
+    from integrations import parallel
 
     from _fake_aws import start_bench_aws
 

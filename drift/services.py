@@ -7,7 +7,6 @@ last-updated time differs from its record (``accounts.LiveStackRecord``) is read
 ListStackResources) and recorded, as plans do.
 """
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -26,7 +25,7 @@ from core import limits, safe_json, state_check
 from core.permissions import check_actor
 from drift import comparing
 from drift.models import AppliedState, DriftCheck, DriftFinding
-from integrations import aws
+from integrations import aws, parallel
 from memberships import services as membership_services
 from notifications import services as notifications
 from memberships.models import IAMUser, Membership
@@ -36,7 +35,7 @@ from roles.models import InlinePolicy, RoleDefinition
 logger = logging.getLogger(__name__)
 
 SCHEDULE = Actor.system("system:drift-schedule", source=AuditEvent.Source.WORKER)
-PARALLEL_ACCOUNTS = 8
+MASTER_READ = object()  # the master's read among the accounts' (an account may be named anything)
 ACTIVE_STATUSES = (DriftCheck.Status.QUEUED, DriftCheck.Status.RUNNING)
 Kind = DriftFinding.Kind
 
@@ -152,10 +151,11 @@ def _look(counter: aws.CallCounter) -> list[comparing.Seen]:
         stack = stack_records.read_stack(access, counter, stack_name=master.stack_name, record=records.get(account.pk))
         return stack, aws.account_roles(access, counter)
 
-    with ThreadPoolExecutor(max_workers=PARALLEL_ACCOUNTS) as pool:
-        futures = {account.name: pool.submit(read, account) for account in enabled}
-        live_iam = aws.iam_read(master_access(master), counter, group_path=limits.GROUP_PATH)
-        reads = {name: future.result() for name, future in futures.items()}
+    found = parallel.run_all(
+        {MASTER_READ: lambda: aws.iam_read(master_access(master), counter, group_path=limits.GROUP_PATH),
+         **{account.name: (lambda account=account: read(account)) for account in enabled}},
+        limit=parallel.read_concurrency())
+    live_iam, reads = found.pop(MASTER_READ), found
     for account in enabled:
         stack_records.store(account=account, stack_name=master.stack_name, read=reads[account.name][0])
     _check_reached(master, enabled, reads, live_iam)

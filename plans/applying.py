@@ -11,11 +11,11 @@ from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
 from drift import services as drift_services
-from integrations import aws
+from integrations import aws, parallel
 from accounts import stack_records
 from accounts.access import account_access, master_access
 from notifications import services as notifications
-from plans import dispatch, parallel, revocation, role_repairs, runner, targets
+from plans import dispatch, revocation, role_repairs, runner, targets
 from plans.document import StackAction
 from plans.jobs import ensure_running, step_finish, step_log
 from plans.models import Job, JobStep, Plan

@@ -1,8 +1,8 @@
 """The original tool's ``list``: every account's roles and their ARNs, read from AWS now."""
 from accounts.models import AssumableAccount, MasterAccount
-from integrations import aws
+from integrations import aws, parallel
 from accounts.access import account_access
-from plans import parallel, targets
+from plans import targets
 from roles.models import RoleDefinition
 
 

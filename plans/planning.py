@@ -7,11 +7,11 @@ from django.db import transaction
 from accounts.models import AssumableAccount, MasterAccount
 from audit.services import Actor, audit_record
 from core import limits
-from integrations import aws
+from integrations import aws, parallel
 from accounts import stack_records
 from accounts.access import account_access, master_access
 from notifications import services as notifications
-from plans import desired, diff, dispatch, document, guards, parallel, presenting, revocation, role_repairs, targets
+from plans import desired, diff, dispatch, document, guards, presenting, revocation, role_repairs, targets
 from plans.document import CHANGE_SET_ACTIONS, block
 from plans.jobs import ensure_running, step_finish, step_log
 from plans.models import Job, JobStep, Plan

@@ -19,11 +19,11 @@ from dataclasses import asdict
 
 from core.cfn_intrinsics import UNRESOLVED, resolve_text
 from drift.models import DriftFinding
-from integrations import aws
+from integrations import aws, parallel
 from accounts import stack_records
 from accounts.access import account_access
 from core import normalize
-from plans import diff, parallel, targets
+from plans import diff, targets
 from plans.document import MASTER_PARAMETER, RoleRepair, StackAction
 from roles.template_roles import ROLE, template_role
 

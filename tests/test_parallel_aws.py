@@ -1,4 +1,4 @@
-"""AWS calls side by side (plans/parallel.py), the master step's lanes of IAM writes, and polling with back-off.
+"""AWS calls side by side (integrations/parallel.py), the master step's lanes of IAM writes, and polling with back-off.
 
 No test here measures time: concurrency is shown with barriers and events, pauses with an injected sleep.
 """
@@ -6,8 +6,7 @@ import threading
 
 import pytest
 
-from integrations import aws
-from plans import parallel
+from integrations import aws, parallel
 from plans.applying import _iam_operations
 from plans.jobs import JobAbandoned
 

@@ -306,17 +306,24 @@ def run_scenario(bench_aws, a: int, r: int) -> ScenarioResult:
 # --- the no-op plan alone ------------------------------------------------------------------------
 
 
+def applied_world(bench_aws, a: int, r: int):
+    """A world of A accounts and R roles, planned and applied: ``(world, [])``, or ``(world, phases)`` up to
+    the phase that did not end as it should."""
+    world = build_world(bench_aws, a, r)
+    plan, first = run_plan(bench_aws, world, "first plan")
+    if plan.status != "pending":
+        return world, [first]
+    applied = run_apply(bench_aws, world, plan, "first apply")
+    return world, ([] if applied.status == "succeeded" else [first, applied])
+
+
 def run_no_op(bench_aws, a: int, r: int) -> list[Phase]:
     """First plan and apply, then a no-op plan with the credentials they fetched, and one with none."""
     from integrations import aws
 
-    world = build_world(bench_aws, a, r)
-    plan, first = run_plan(bench_aws, world, "first plan")
-    if plan.status != "pending":
-        return [first]
-    applied = run_apply(bench_aws, world, plan, "first apply")
-    if applied.status != "succeeded":
-        return [first, applied]
+    world, stopped = applied_world(bench_aws, a, r)
+    if stopped:
+        return stopped
     warm = run_plan(bench_aws, world, "credentials held")[1]
     aws.reset_session_cache()  # as a worker process that has just started
     cold = run_plan(bench_aws, world, "new credentials")[1]
@@ -369,13 +376,9 @@ def run_drift(bench_aws, a: int, r: int) -> list[Phase]:
     then one with none held."""
     from integrations import aws
 
-    world = build_world(bench_aws, a, r)
-    plan, first = run_plan(bench_aws, world, "first plan")
-    if plan.status != "pending":
-        return [first]
-    applied = run_apply(bench_aws, world, plan, "first apply")
-    if applied.status != "succeeded":
-        return [first, applied]
+    world, stopped = applied_world(bench_aws, a, r)
+    if stopped:
+        return stopped
     phases = [run_drift_check(bench_aws, "first check"), run_drift_check(bench_aws, "credentials held")]
     aws.reset_session_cache()
     phases.append(run_drift_check(bench_aws, "new credentials"))

@@ -77,6 +77,7 @@ def test_a_check_the_broker_cannot_take_fails_at_once_with_the_reason(world, cli
         client.post(reverse("drift:check"))
     assert DriftCheck.objects.count() == 2 and len(sent) == 1
 
+
 def test_adopting_a_hand_added_member_grants_it(world, editor):
     adopted = finding(Kind.MEMBER_ADDED, live={"group": "prod.Admin", "user": "alice"})
     response = editor.post(reverse("drift:adopt", args=[adopted.pk]), {"reason": "on call"})
@@ -121,6 +122,23 @@ def test_a_closed_or_unknown_finding_cannot_be_adopted(world, editor):
     assert "This finding is closed." in response.content.decode() and not Membership.objects.exists()
     assert editor.post(reverse("drift:adopt", args=[9999]), {"reason": "keep"}).status_code == 404
 
+
+
+def test_adopting_twice_grants_once(world, editor):
+    adopted = finding(Kind.MEMBER_ADDED, live={"group": "prod.Admin", "user": "alice"})
+    editor.post(reverse("drift:adopt", args=[adopted.pk]), {"reason": "on call"})
+    response = editor.post(reverse("drift:adopt", args=[adopted.pk]), {"reason": "again"}, follow=True)
+    assert "Already adopted; the next check closes it." in response.content.decode()
+    assert Membership.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ["viewer", "approver"])
+def test_only_an_editor_adopts_a_viewer_or_an_approver_widens_nothing(world, client_for, people, role):
+    adopted = finding(Kind.MEMBER_ADDED, live={"group": "prod.Admin", "user": "alice"})
+    response = client_for(getattr(people, role)).post(reverse("drift:adopt", args=[adopted.pk]), {"reason": "mine"})
+    assert response.status_code == 403 and not Membership.objects.exists()
+    adopted.refresh_from_db()
+    assert adopted.adopted_at is None
 
 def test_cli_drift_json_prints_one_object_with_the_open_findings(world, people):
     finding(Kind.UNKNOWN_GROUP, target="prod.Shadow")

@@ -64,3 +64,10 @@ def test_an_unknown_event_is_refused_and_nothing_is_saved(people, client_for):
     assert response.status_code == 200
     assert "Select a valid choice. everything is not one of the available choices." in response.content.decode()
     assert not EmailPreference.objects.exists()
+
+
+def test_a_person_changes_only_their_own_email_settings(people, client_for):
+    # The page has no field naming a person: one naming someone else is ignored, the sender's row changes.
+    client_for(people.viewer).post(PREFERENCES, {"email_events": [Event.APPLY_FAILED], "user": people.admin.pk,
+                                                 "user_id": people.admin.pk})
+    assert list(EmailPreference.objects.values_list("user", flat=True)) == [people.viewer.pk]

@@ -165,7 +165,6 @@ def _look(counter: aws.CallCounter) -> list[comparing.Seen]:
     seen = comparing.master_findings(
         live=live_iam, applied=None if applied is None else applied.groups,
         desired=comparing.group_specs(desired["groups"]), skipped_accounts={a.name for a in accounts if not a.enabled})
-    fresh_records = stack_records.records_for(enabled, stack_name=master.stack_name)
     for account in enabled:
         stack_read, live_roles = reads[account.name]
         live = stack_read.live
@@ -176,8 +175,10 @@ def _look(counter: aws.CallCounter) -> list[comparing.Seen]:
             desired=desired["accounts"][account.name].get("template"))
         if stack_read.gone or live.template is None:
             continue
-        record = fresh_records.get(account.pk)
-        resolving = {"parameters": live.parameters, "role_names": record.role_names if record else {},
+        # A fresh read carries the role names it just recorded; otherwise the record read above stands.
+        record = records.get(account.pk)
+        role_names = stack_read.role_names if stack_read.role_names is not None else (record.role_names if record else {})
+        resolving = {"parameters": live.parameters, "role_names": role_names,
                      "account_id": aws.account_id_from_arn(live.stack_id) or account.account_id, "region": master.region}
         wanted = desired["accounts"][account.name].get("template")
         seen += comparing.role_findings(
